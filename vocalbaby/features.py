@@ -1,0 +1,203 @@
+"""eGeMAPSv02 functionals (88 named features per signal) computed with openSMILE.
+
+This is the only feature code in VocalBaby: the pipeline and the service both call it, so a
+clip gets the same features in training and in serving.
+
+Speed: ``opensmile.Smile`` builds and frees a whole openSMILE engine for every call. Here each
+worker thread keeps an engine and resets it between signals (``smile_reset``), which skips
+the configuration parsing and teardown (about 30 % of the cost of a 0.4 s clip) while giving
+bit-identical output. openSMILE runs outside the GIL, so threads use every core.
+
+>>> from vocalbaby import features
+>>> row = features.extract_one(np.zeros(6400, dtype=np.float32))  # doctest: +SKIP
+>>> row.shape  # doctest: +SKIP
+(88,)
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import queue
+import time
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import opensmile
+import pandas as pd
+from opensmile.core.config import config as smile_paths
+from opensmile.core.lib import OpenSMILE
+
+from vocalbaby.audio import SAMPLE_RATE
+
+FEATURE_SET = opensmile.FeatureSet.eGeMAPSv02
+FEATURE_LEVEL = opensmile.FeatureLevel.Functionals
+
+Progress = Callable[[int, int], None]
+
+
+class FeatureError(RuntimeError):
+    """Feature extraction failed for one or more signals; ``failures`` maps key to reason."""
+
+    def __init__(self, failures: Mapping[Hashable, str]) -> None:
+        shown = "; ".join(f"{k}: {v}" for k, v in list(failures.items())[:10])
+        more = f" (and {len(failures) - 10} more)" if len(failures) > 10 else ""
+        super().__init__(f"feature extraction failed for {len(failures)} signal(s): {shown}{more}")
+        self.failures = dict(failures)
+
+
+@dataclass
+class ExtractionResult:
+    """Features of the signals that succeeded, and the reason for each that failed."""
+
+    features: pd.DataFrame
+    failures: dict[Hashable, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        """Signals processed per second of wall time."""
+        done = len(self.features) + len(self.failures)
+        return done / self.seconds if self.seconds > 0 else float("nan")
+
+
+@functools.cache
+def _smile() -> opensmile.Smile:
+    return opensmile.Smile(feature_set=FEATURE_SET, feature_level=FEATURE_LEVEL)
+
+
+@functools.cache
+def feature_names() -> tuple[str, ...]:
+    """The 88 eGeMAPSv02 functional names, in column order."""
+    return tuple(_smile().feature_names)
+
+
+def extractor_config() -> dict[str, object]:
+    """What produced the features; stored with every model so serving can check it matches."""
+    return {
+        "library": "opensmile",
+        "opensmile_version": opensmile.__version__,
+        "feature_set": FEATURE_SET.name,
+        "feature_level": FEATURE_LEVEL.value,
+        "sample_rate": SAMPLE_RATE,
+        "input": "mono float32 in [-1, 1], quantised to int16 as opensmile.Smile does",
+        "num_features": len(feature_names()),
+    }
+
+
+class _Engine:
+    """One initialised openSMILE engine, reused across signals by resetting it."""
+
+    def __init__(self) -> None:
+        smile = _smile()
+        options = smile._options()
+        options["source"] = os.path.join(
+            smile.default_config_root, smile_paths.EXTERNAL_INPUT_CONFIG
+        )
+        options["sampleRate"] = SAMPLE_RATE
+        options["nBits"] = 16
+        self._engine: OpenSMILE = smile._smile(options=options)
+        self._rows: list[np.ndarray] = []
+
+    def _collect(self, data: np.ndarray, _meta: object) -> None:
+        self._rows.append(data[0].copy())
+
+    def __call__(self, samples: np.ndarray) -> np.ndarray:
+        engine = self._engine
+        self._rows.clear()
+        engine._callbacks.clear()  # callbacks must be registered again after every reset
+        engine.external_sink_set_callback_ex(smile_paths.EXTERNAL_OUTPUT_COMPONENT, self._collect)
+        pcm = (np.asarray(samples, dtype=np.float32) * 32768).astype(np.int16)
+        try:
+            engine.external_audio_source_write_data(
+                smile_paths.EXTERNAL_SOURCE_COMPONENT, pcm.tobytes()
+            )
+            engine.external_audio_source_set_eoi(smile_paths.EXTERNAL_SOURCE_COMPONENT)
+            engine.run()
+        finally:
+            engine.reset()
+        if not self._rows:
+            raise ValueError("openSMILE produced no functionals (signal too short)")
+        return self._rows[-1].astype(np.float32)
+
+
+_idle_engines: queue.SimpleQueue[_Engine] = queue.SimpleQueue()
+
+
+@contextmanager
+def _borrowed_engine() -> Iterator[_Engine]:
+    try:
+        engine = _idle_engines.get_nowait()
+    except queue.Empty:
+        engine = _Engine()
+    try:
+        yield engine
+    finally:
+        _idle_engines.put(engine)
+
+
+def extract_one(samples: np.ndarray) -> np.ndarray:
+    """The 88 features of one 16 kHz mono float32 signal; raises ``ValueError`` on failure."""
+    samples = np.asarray(samples, dtype=np.float32)
+    if samples.ndim != 1 or samples.size == 0:
+        raise ValueError(f"expected a non-empty 1-D signal, got shape {samples.shape}")
+    with _borrowed_engine() as engine:
+        row = engine(samples)
+    if not np.isfinite(row).any():
+        raise ValueError("openSMILE returned no finite feature value")
+    return row
+
+
+def _safe_extract(samples: np.ndarray) -> np.ndarray | str:
+    try:
+        return extract_one(samples)
+    except ValueError as exc:
+        return str(exc)
+
+
+def extract_batch(
+    signals: Mapping[Hashable, np.ndarray] | Sequence[np.ndarray],
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> ExtractionResult:
+    """Features of many signals in parallel; failures are collected, never turned into zeros.
+
+    ``signals`` maps a key (clip id) to samples, or is a sequence (keys are positions).
+    ``progress(done, total)`` is called from the calling thread after each signal.
+    """
+    items = dict(signals) if isinstance(signals, Mapping) else dict(enumerate(signals))
+    workers = max(1, workers or os.cpu_count() or 1)
+    rows: dict[Hashable, np.ndarray] = {}
+    failures: dict[Hashable, str] = {}
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="opensmile") as pool:
+        results = pool.map(_safe_extract, items.values())
+        for done, (key, result) in enumerate(zip(items, results, strict=True), start=1):
+            if isinstance(result, str):
+                failures[key] = result
+            else:
+                rows[key] = result
+            if progress:
+                progress(done, len(items))
+    frame = pd.DataFrame(
+        np.vstack(list(rows.values())) if rows else np.empty((0, len(feature_names()))),
+        index=pd.Index(list(rows), name="key"),
+        columns=list(feature_names()),
+        dtype=np.float32,
+    )
+    return ExtractionResult(frame, failures, time.perf_counter() - started)
+
+
+def extract(
+    signals: Mapping[Hashable, np.ndarray] | Sequence[np.ndarray],
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Like :func:`extract_batch`, but raises :class:`FeatureError` if any signal failed."""
+    result = extract_batch(signals, workers=workers, progress=progress)
+    if result.failures:
+        raise FeatureError(result.failures)
+    return result.features

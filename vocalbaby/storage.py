@@ -1,0 +1,91 @@
+"""Read and write bytes at a local path or an ``s3://bucket/key`` URI.
+
+S3 access goes through boto3, which honours the standard AWS variables, including
+``AWS_ENDPOINT_URL_S3`` for S3-compatible servers.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+
+def is_s3(uri: str | os.PathLike[str]) -> bool:
+    """Whether ``uri`` names an S3 object or prefix."""
+    return str(uri).startswith("s3://")
+
+
+def join(base: str | os.PathLike[str], *parts: str) -> str:
+    """Join path parts onto a local path or an S3 URI."""
+    if is_s3(base):
+        return "/".join([str(base).rstrip("/"), *(p.strip("/") for p in parts)])
+    return str(Path(base, *parts))
+
+
+def split_s3(uri: str) -> tuple[str, str]:
+    """Split ``s3://bucket/key`` into ``(bucket, key)``."""
+    parsed = urlparse(uri)
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+def _s3_client():
+    """A client for the S3 endpoint and credentials currently in the environment."""
+    keys = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_PROFILE")
+    return _cached_client(tuple(os.environ.get(k) for k in keys))
+
+
+@functools.cache
+def _cached_client(_env: tuple[str | None, ...]):
+    import boto3
+
+    return boto3.client("s3")
+
+
+def read_bytes(uri: str | os.PathLike[str]) -> bytes:
+    """Return the bytes stored at ``uri``; raises ``FileNotFoundError`` when absent."""
+    if not is_s3(uri):
+        return Path(uri).read_bytes()
+    bucket, key = split_s3(str(uri))
+    client = _s3_client()
+    try:
+        return client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except client.exceptions.NoSuchKey as exc:
+        raise FileNotFoundError(uri) from exc
+
+
+def write_bytes(uri: str | os.PathLike[str], data: bytes) -> None:
+    """Store ``data`` at ``uri``, creating local parent folders as needed."""
+    if not is_s3(uri):
+        path = Path(uri)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+        return
+    bucket, key = split_s3(str(uri))
+    _s3_client().put_object(Bucket=bucket, Key=key, Body=data)
+
+
+def exists(uri: str | os.PathLike[str]) -> bool:
+    """Whether an object or file exists at ``uri``."""
+    if not is_s3(uri):
+        return Path(uri).exists()
+    bucket, key = split_s3(str(uri))
+    response = _s3_client().list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+    return any(obj["Key"] == key for obj in response.get("Contents", []))
+
+
+def list_keys(prefix_uri: str) -> list[str]:
+    """Full URIs of every object under an S3 prefix or every file under a local folder."""
+    if not is_s3(prefix_uri):
+        root = Path(prefix_uri)
+        return sorted(str(p) for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    bucket, prefix = split_s3(prefix_uri)
+    paginator = _s3_client().get_paginator("list_objects_v2")
+    return sorted(
+        f"s3://{bucket}/{obj['Key']}"
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix.rstrip("/") + "/")
+        for obj in page.get("Contents", [])
+    )
