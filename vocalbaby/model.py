@@ -1,0 +1,122 @@
+"""The model bundle: median imputer + XGBoost booster + label order + feature names + metadata.
+
+A bundle is a folder (local or ``s3://``) of three JSON files, no pickles:
+``booster.json`` (XGBoost's own format), ``imputer.json`` (per-feature medians) and
+``bundle.json`` (classes, feature names, openSMILE config, training metadata).
+
+>>> bundle = ModelBundle.load("artifacts/models/latest")  # doctest: +SKIP
+>>> bundle.predict_proba(features_frame).columns.tolist()  # doctest: +SKIP
+['canonical', 'non_canonical', 'crying', 'laughing', 'junk']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+
+from vocalbaby import storage
+from vocalbaby.features import extractor_config
+
+BOOSTER_FILE, IMPUTER_FILE, BUNDLE_FILE = "booster.json", "imputer.json", "bundle.json"
+LATEST_POINTER = "latest.json"
+FORMAT_VERSION = 1
+
+
+class ModelError(RuntimeError):
+    """A model bundle is missing, unreadable, or does not fit the features it is given."""
+
+
+@dataclass
+class ModelBundle:
+    """Everything needed to turn 88 eGeMAPS features into class probabilities."""
+
+    booster: xgb.Booster
+    medians: pd.Series
+    classes: list[str]
+    feature_names: list[str]
+    feature_config: dict[str, object] = field(default_factory=extractor_config)
+    metadata: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        """The bundle's version string (set when it is trained)."""
+        return str(self.metadata.get("version", "unversioned"))
+
+    def _matrix(self, features: pd.DataFrame) -> np.ndarray:
+        missing = [c for c in self.feature_names if c not in features.columns]
+        if missing:
+            raise ModelError(f"missing feature column(s): {missing[:10]} ({len(missing)} in all)")
+        frame = features[self.feature_names].apply(pd.to_numeric, errors="coerce")
+        return frame.fillna(self.medians).to_numpy(dtype=np.float32)
+
+    def predict_proba(self, features: pd.DataFrame) -> pd.DataFrame:
+        """Class probabilities, one row per input row, columns in :attr:`classes` order."""
+        proba = self.booster.inplace_predict(self._matrix(features))
+        return pd.DataFrame(
+            np.asarray(proba).reshape(len(features), -1), index=features.index, columns=self.classes
+        )
+
+    def predict(self, features: pd.DataFrame) -> pd.Series:
+        """The most probable class of each row."""
+        return self.predict_proba(features).idxmax(axis=1).rename("label")
+
+    def save(self, uri: str | os.PathLike[str]) -> str:
+        """Write the bundle's files under ``uri`` (a folder or S3 prefix) and return ``uri``."""
+        uri = str(uri)
+        storage.write_bytes(storage.join(uri, BOOSTER_FILE), bytes(self.booster.save_raw("json")))
+        storage.write_bytes(storage.join(uri, IMPUTER_FILE), _dumps(self.medians.to_dict()))
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "classes": self.classes,
+            "feature_names": self.feature_names,
+            "feature_config": self.feature_config,
+            "metadata": self.metadata,
+        }
+        storage.write_bytes(storage.join(uri, BUNDLE_FILE), _dumps(manifest))
+        return uri
+
+    @classmethod
+    def load(cls, uri: str | os.PathLike[str]) -> ModelBundle:
+        """Load a bundle folder, or the bundle a ``latest.json`` pointer file names."""
+        uri = resolve(str(uri))
+        try:
+            manifest = json.loads(storage.read_bytes(storage.join(uri, BUNDLE_FILE)))
+            medians = json.loads(storage.read_bytes(storage.join(uri, IMPUTER_FILE)))
+            booster = xgb.Booster()
+            booster.load_model(bytearray(storage.read_bytes(storage.join(uri, BOOSTER_FILE))))
+        except FileNotFoundError as exc:
+            raise ModelError(f"{uri}: not a model bundle ({exc} missing)") from exc
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise ModelError(f"{uri}: unsupported bundle format {manifest.get('format_version')}")
+        return cls(
+            booster=booster,
+            medians=pd.Series(medians, dtype=np.float64).reindex(manifest["feature_names"]),
+            classes=manifest["classes"],
+            feature_names=manifest["feature_names"],
+            feature_config=manifest["feature_config"],
+            metadata=manifest["metadata"],
+        )
+
+
+def _dumps(obj: object) -> bytes:
+    return json.dumps(obj, indent=2, sort_keys=True, default=str, allow_nan=True).encode()
+
+
+def resolve(uri: str) -> str:
+    """Follow a models folder's ``latest.json`` pointer; other URIs are returned as they are."""
+    pointer = storage.join(uri, LATEST_POINTER)
+    if storage.exists(pointer):
+        return json.loads(storage.read_bytes(pointer))["uri"]
+    return uri
+
+
+def publish_latest(models_uri: str, bundle_uri: str, version: str) -> None:
+    """Point ``models_uri/latest.json`` at a saved bundle."""
+    storage.write_bytes(
+        storage.join(models_uri, LATEST_POINTER), _dumps({"uri": bundle_uri, "version": version})
+    )

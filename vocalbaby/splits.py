@@ -1,0 +1,85 @@
+"""Train/valid/test splits grouped by child: no child, and no identical audio, in two splits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedGroupKFold
+
+SPLITS = ("train", "valid", "test")
+
+
+@dataclass(frozen=True)
+class SplitResult:
+    """The split of each clip, and whether children could be kept apart."""
+
+    split: pd.Series
+    grouped_by_child: bool
+
+
+def groups(manifest: pd.DataFrame) -> pd.Series:
+    """A group id per clip: its child, merged with any clip sharing its audio hash.
+
+    Clips without a child id form their own group (clip-level splitting for them).
+    """
+    child = manifest["child_id"].astype("string").fillna("clip:" + manifest["clip_id"].astype(str))
+    parent = {g: g for g in child.unique()}
+
+    def find(g: str) -> str:
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    if "sha256" in manifest.columns:
+        for members in child.groupby(manifest["sha256"]).unique():
+            for other in members[1:]:
+                parent[find(other)] = find(members[0])
+    return child.map(find)
+
+
+def _holdout(labels: np.ndarray, group_ids: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Boolean mask of a stratified, grouped hold-out of about ``fraction`` of the clips."""
+    n_splits = max(2, round(1 / fraction))
+    n_groups = len(np.unique(group_ids))
+    splitter = StratifiedGroupKFold(
+        n_splits=min(n_splits, n_groups), shuffle=True, random_state=seed
+    )
+    _, held = next(splitter.split(np.zeros(len(labels)), labels, group_ids))
+    mask = np.zeros(len(labels), dtype=bool)
+    mask[held] = True
+    return mask
+
+
+def split(
+    manifest: pd.DataFrame, valid_fraction: float = 0.15, test_fraction: float = 0.2, seed: int = 0
+) -> SplitResult:
+    """Assign each clip to train/valid/test, grouped by child and stratified by label.
+
+    Needs at least three groups (children, or clips when no child id is given).
+    """
+    group_ids = groups(manifest).to_numpy()
+    labels = manifest["label"].to_numpy()
+    if len(np.unique(group_ids)) < 3:
+        raise ValueError("need at least 3 children (or clips) to make train/valid/test splits")
+    split_of = np.full(len(manifest), "train", dtype=object)
+    test = _holdout(labels, group_ids, test_fraction, seed)
+    split_of[test] = "test"
+    rest = np.flatnonzero(~test)
+    valid = _holdout(labels[rest], group_ids[rest], valid_fraction / (1 - test_fraction), seed + 1)
+    split_of[rest[valid]] = "valid"
+    grouped = bool(manifest["child_id"].notna().all())
+    return SplitResult(pd.Series(split_of, index=manifest.index, name="split"), grouped)
+
+
+def overlaps(manifest: pd.DataFrame, split_of: pd.Series) -> dict[str, list[str]]:
+    """Children and audio hashes found in more than one split (empty lists when disjoint)."""
+    found = {}
+    for column in ("child_id", "sha256"):
+        if column not in manifest.columns:
+            continue
+        spread = split_of.groupby(manifest[column]).nunique()
+        found[column] = sorted(str(v) for v in spread[spread > 1].index)
+    return found

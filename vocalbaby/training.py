@@ -1,0 +1,251 @@
+"""Training: median imputation, SMOTE on training data only, XGBoost, grouped CV and Optuna.
+
+SMOTE only ever sees training rows: inside cross-validation it runs within each fold's
+training part, so no synthetic neighbour of a validation clip leaks into its fold.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import optuna
+import pandas as pd
+import xgboost as xgb
+from imblearn.over_sampling import SMOTE, RandomOverSampler
+from sklearn.model_selection import StratifiedGroupKFold
+
+from vocalbaby.labels import CLASSES
+from vocalbaby.metrics import uar
+from vocalbaby.model import ModelBundle
+
+DEFAULT_PARAMS: dict[str, float | int] = {
+    "max_depth": 4,
+    "learning_rate": 0.1,
+    "num_boost_round": 200,
+    "min_child_weight": 1.0,
+    "subsample": 0.9,
+    "colsample_bytree": 0.8,
+    "reg_lambda": 1.0,
+    "gamma": 0.0,
+}
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """Imputed, SMOTE-resampled training rows, ready for XGBoost."""
+
+    features: pd.DataFrame
+    labels: pd.Series
+    medians: pd.Series
+    synthetic: np.ndarray
+
+    def class_counts(self, synthetic: bool | None = None) -> dict[str, int]:
+        """Rows per class: all, only original (``False``) or only synthetic (``True``) rows."""
+        mask = np.ones(len(self.labels), bool) if synthetic is None else self.synthetic == synthetic
+        counts = self.labels[mask].value_counts()
+        return {c: int(counts.get(c, 0)) for c in CLASSES}
+
+
+def oversample(
+    features: pd.DataFrame, labels: pd.Series, seed: int = 0
+) -> tuple[pd.DataFrame, pd.Series, np.ndarray]:
+    """Balance classes with SMOTE (random replication for a class of one clip).
+
+    Returns the resampled features and labels, and a mask of the synthetic rows, which are
+    appended after the original ones.
+    """
+    smallest = int(labels.value_counts().min())
+    if labels.nunique() < 2:
+        return features, labels, np.zeros(len(labels), bool)
+    sampler = (
+        SMOTE(k_neighbors=min(5, smallest - 1), random_state=seed)
+        if smallest >= 2
+        else RandomOverSampler(random_state=seed)
+    )
+    x_res, y_res = sampler.fit_resample(features, labels)
+    synthetic = np.arange(len(y_res)) >= len(labels)
+    return pd.DataFrame(x_res, columns=features.columns), pd.Series(y_res, name="label"), synthetic
+
+
+def prepare(features: pd.DataFrame, labels: pd.Series, seed: int = 0) -> TrainingSet:
+    """Impute with training medians, then oversample: the training set of one fit."""
+    medians = features.median().fillna(0.0)
+    imputed = features.fillna(medians)
+    x_res, y_res, synthetic = oversample(imputed, labels.reset_index(drop=True), seed)
+    return TrainingSet(
+        x_res.reset_index(drop=True), y_res.reset_index(drop=True), medians, synthetic
+    )
+
+
+def _booster_params(params: dict[str, float | int], seed: int, n_jobs: int) -> dict[str, object]:
+    return {
+        "objective": "multi:softprob",
+        "num_class": len(CLASSES),
+        "tree_method": "hist",
+        "eval_metric": "mlogloss",
+        "max_depth": int(params["max_depth"]),
+        "eta": float(params["learning_rate"]),
+        "min_child_weight": float(params["min_child_weight"]),
+        "subsample": float(params["subsample"]),
+        "colsample_bytree": float(params["colsample_bytree"]),
+        "lambda": float(params["reg_lambda"]),
+        "gamma": float(params["gamma"]),
+        "seed": seed,
+        "nthread": n_jobs,
+    }
+
+
+def fit(
+    training_set: TrainingSet, params: dict[str, float | int], seed: int = 0, n_jobs: int = 1
+) -> ModelBundle:
+    """Fit XGBoost on a prepared training set and wrap it with its imputer in a bundle."""
+    target = training_set.labels.map({c: i for i, c in enumerate(CLASSES)}).to_numpy()
+    matrix = xgb.DMatrix(training_set.features.to_numpy(np.float32), label=target)
+    booster = xgb.train(
+        _booster_params(params, seed, n_jobs),
+        matrix,
+        num_boost_round=int(params["num_boost_round"]),
+    )
+    names = list(training_set.features.columns)
+    return ModelBundle(booster, training_set.medians.reindex(names), list(CLASSES), names)
+
+
+def train(
+    features: pd.DataFrame,
+    labels: pd.Series,
+    params: dict[str, float | int],
+    seed: int = 0,
+    n_jobs: int = 1,
+) -> ModelBundle:
+    """Prepare (impute + SMOTE) and fit in one call."""
+    return fit(prepare(features, labels, seed), params, seed, n_jobs)
+
+
+def grouped_folds(
+    labels: pd.Series, groups: pd.Series, folds: int, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified folds that never put one group (child) on both sides."""
+    n_splits = min(folds, groups.nunique())
+    if n_splits < 2:
+        raise ValueError("cross-validation needs at least two groups (children)")
+    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(labels)), labels, groups))
+
+
+def cross_validate(
+    features: pd.DataFrame,
+    labels: pd.Series,
+    groups: pd.Series,
+    params: dict[str, float | int],
+    folds: int = 5,
+    seed: int = 0,
+    n_jobs: int = 1,
+    on_fold: Callable[[int, float], None] | None = None,
+) -> list[float]:
+    """UAR of each grouped fold; SMOTE runs inside each fold's training part only.
+
+    ``on_fold(index, running_mean)`` is called after each fold (Optuna pruning hooks in there).
+    """
+    features, labels, groups = (x.reset_index(drop=True) for x in (features, labels, groups))
+    scores: list[float] = []
+    for index, (train_idx, test_idx) in enumerate(grouped_folds(labels, groups, folds, seed)):
+        bundle = train(features.iloc[train_idx], labels.iloc[train_idx], params, seed, n_jobs)
+        scores.append(uar(labels.iloc[test_idx], bundle.predict(features.iloc[test_idx])))
+        if on_fold:
+            on_fold(index, float(np.mean(scores)))
+    return scores
+
+
+def suggest_params(trial: optuna.Trial) -> dict[str, float | int]:
+    """The XGBoost search space."""
+    return {
+        "max_depth": trial.suggest_int("max_depth", 2, 8),
+        "learning_rate": trial.suggest_float("learning_rate", 0.02, 0.3, log=True),
+        "num_boost_round": trial.suggest_int("num_boost_round", 50, 400, step=25),
+        "min_child_weight": trial.suggest_float("min_child_weight", 0.5, 10.0, log=True),
+        "subsample": trial.suggest_float("subsample", 0.6, 1.0),
+        "colsample_bytree": trial.suggest_float("colsample_bytree", 0.4, 1.0),
+        "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True),
+        "gamma": trial.suggest_float("gamma", 0.0, 2.0),
+    }
+
+
+@dataclass(frozen=True)
+class TuningResult:
+    """The best parameters found, their CV UAR, and every trial of the study."""
+
+    best_params: dict[str, float | int]
+    best_uar: float
+    trials: pd.DataFrame
+    study_name: str
+    storage: str | None
+
+
+def tune(
+    features: pd.DataFrame,
+    labels: pd.Series,
+    groups: pd.Series,
+    n_trials: int,
+    seed: int = 0,
+    folds: int = 5,
+    storage: str | None = None,
+    study_name: str = "vocalbaby",
+    n_jobs: int = 1,
+    log: Log = print,
+) -> TuningResult:
+    """Maximise grouped-CV UAR with seeded TPE and median pruning.
+
+    With ``storage`` (an Optuna RDB URL) the study persists and is shared: a re-run with the same
+    name resumes, and several workers can tune one study. Trials are added until the study holds
+    ``n_trials`` finished ones.
+    """
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        study_name=study_name,
+        storage=storage,
+        load_if_exists=True,
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1),
+    )
+    if not study.trials:
+        study.enqueue_trial(dict(DEFAULT_PARAMS))
+    started = time.perf_counter()
+    finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+
+    def objective(trial: optuna.Trial) -> float:
+        def report(fold: int, running: float) -> None:
+            trial.report(running, fold)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+
+        params = suggest_params(trial)
+        return float(
+            np.mean(cross_validate(features, labels, groups, params, folds, seed, n_jobs, report))
+        )
+
+    def progress(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        done = len(
+            study.get_trials(
+                states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+            )
+        )
+        elapsed = time.perf_counter() - started
+        value = "pruned" if trial.value is None else f"UAR {trial.value:.3f}"
+        best = study.best_value if any(t.value is not None for t in study.trials) else float("nan")
+        log(
+            f"trial {trial.number}: {value}; best {best:.3f}; {done}/{n_trials} trials; "
+            f"{elapsed:.0f} s elapsed"
+        )
+
+    remaining = n_trials - len(study.get_trials(states=finished))
+    if remaining > 0:
+        stop = optuna.study.MaxTrialsCallback(n_trials, states=finished)
+        study.optimize(objective, n_trials=remaining, callbacks=[stop, progress])
+    trials = study.trials_dataframe(attrs=("number", "value", "state", "params", "duration"))
+    return TuningResult(study.best_params, float(study.best_value), trials, study_name, storage)
