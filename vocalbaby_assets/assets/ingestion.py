@@ -1,0 +1,166 @@
+"""Raw clips (validated manifest) and child-disjoint train/valid/test splits."""
+
+import pandas as pd
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetExecutionContext,
+    Config,
+    MetadataValue,
+    Output,
+    asset,
+    asset_check,
+)
+from pydantic import Field
+
+from vocalbaby import dataset, splits
+from vocalbaby.labels import CLASSES
+from vocalbaby_assets.metadata import counts_markdown, table_markdown
+from vocalbaby_assets.progress import progress_logger
+from vocalbaby_assets.resources import VocalBabySettings
+
+GROUP = "ingestion"
+
+
+class RawClipsConfig(Config):
+    """Limits that every clip of the dataset must meet."""
+
+    max_duration_s: float = Field(default=30.0, description="Longest clip accepted.")
+
+
+@asset(group_name=GROUP)
+def raw_clips(context: AssetExecutionContext, settings: VocalBabySettings) -> Output[pd.DataFrame]:
+    """The dataset's manifest: one row per clip with its label, child, audio hash and duration.
+
+    Reads ``metadata.csv`` (aliases of the original BabbleCor columns accepted), then opens every
+    clip to hash it, measure it and prove it decodes. Unreadable clips are kept with an ``error``
+    so the ``raw_clips_readable`` check can name them.
+    """
+    uri = settings.resolved_dataset_uri()
+    context.log.info(
+        f"reading dataset {uri}" + (" (SYNTHETIC demo data)" if settings.is_demo else "")
+    )
+    manifest = dataset.inspect(
+        dataset.read(uri), progress=progress_logger(context.log, "inspected clips")
+    )
+    counts = manifest["label"].value_counts().reindex(CLASSES, fill_value=0)
+    return Output(
+        manifest,
+        metadata={
+            "dataset_uri": uri,
+            "synthetic_demo_data": settings.is_demo,
+            "clips": len(manifest),
+            "children": int(manifest["child_id"].nunique()),
+            "unreadable_clips": int(manifest["error"].notna().sum()),
+            "total_duration_s": float(manifest["duration_s"].sum()),
+            "clips_per_class": table_markdown(counts.to_frame("clips"), floatfmt="d"),
+            "preview": table_markdown(manifest.drop(columns=["uri"]).head(10)),
+        },
+    )
+
+
+@asset_check(asset=raw_clips, blocking=True, description="Every clip's audio decodes.")
+def raw_clips_readable(raw_clips: pd.DataFrame) -> AssetCheckResult:
+    """Fails naming each clip whose file is missing, empty, corrupt, not audio or too short."""
+    bad = raw_clips.loc[raw_clips["error"].notna(), ["clip_id", "uri", "error"]]
+    return AssetCheckResult(
+        passed=bad.empty,
+        metadata={
+            "unreadable_clips": len(bad),
+            "files": table_markdown(bad.head(50)) if len(bad) else MetadataValue.text("none"),
+        },
+        description=None
+        if bad.empty
+        else f"{len(bad)} unreadable clip(s): {bad['uri'].head(5).tolist()}",
+    )
+
+
+@asset_check(asset=raw_clips, blocking=True, description="Required columns, known labels.")
+def raw_clips_schema(raw_clips: pd.DataFrame) -> AssetCheckResult:
+    """Every manifest column is present, ids are unique and every label is a known class."""
+    missing = [c for c in (*dataset.MANIFEST_COLUMNS, "sha256", "duration_s") if c not in raw_clips]
+    unknown = sorted(set(raw_clips.get("label", pd.Series(dtype=str))) - set(CLASSES))
+    duplicated = raw_clips["clip_id"].duplicated().sum() if "clip_id" in raw_clips else 0
+    return AssetCheckResult(
+        passed=not missing and not unknown and not duplicated,
+        metadata={
+            "missing_columns": missing,
+            "unknown_labels": unknown,
+            "duplicate_ids": int(duplicated),
+        },
+    )
+
+
+@asset_check(asset=raw_clips, description="Clip durations within the configured range.")
+def raw_clips_durations(raw_clips: pd.DataFrame, config: RawClipsConfig) -> AssetCheckResult:
+    """Warns about clips longer than ``max_duration_s`` (short ones fail decoding already)."""
+    long = raw_clips.loc[raw_clips["duration_s"] > config.max_duration_s, ["clip_id", "duration_s"]]
+    durations = raw_clips["duration_s"].dropna()
+    return AssetCheckResult(
+        passed=long.empty,
+        severity=AssetCheckSeverity.WARN,
+        metadata={
+            "too_long": table_markdown(long.head(50)) if len(long) else MetadataValue.text("none"),
+            "min_s": float(durations.min()) if len(durations) else 0.0,
+            "median_s": float(durations.median()) if len(durations) else 0.0,
+            "max_s": float(durations.max()) if len(durations) else 0.0,
+        },
+    )
+
+
+class SplitConfig(Config):
+    """Shares of clips held out, and the seed of the grouped shuffle."""
+
+    valid_fraction: float = Field(default=0.15, gt=0, lt=0.5)
+    test_fraction: float = Field(default=0.2, gt=0, lt=0.5)
+    seed: int = 0
+
+
+@asset(group_name=GROUP)
+def data_splits(
+    context: AssetExecutionContext, config: SplitConfig, raw_clips: pd.DataFrame
+) -> Output[pd.DataFrame]:
+    """train/valid/test per clip, grouped by child (no child in two splits), stratified by label.
+
+    Clips with identical audio are kept in one split too. Without ``child_id`` the split falls
+    back to clips and says so in the metadata: scores are then optimistic.
+    """
+    result = splits.split(raw_clips, config.valid_fraction, config.test_fraction, config.seed)
+    table = raw_clips[["clip_id", "label", "child_id", "sha256"]].assign(split=result.split)
+    if not result.grouped_by_child:
+        context.log.warning(
+            "WARNING: no child_id for some clips: those are split clip by clip, so the same child "
+            "can be in train and test and scores will be optimistic."
+        )
+    per_split = {
+        s: table.loc[table["split"] == s, "label"].value_counts().to_dict() for s in splits.SPLITS
+    }
+    return Output(
+        table,
+        metadata={
+            "grouped_by_child": result.grouped_by_child,
+            "split_warning": (
+                "none"
+                if result.grouped_by_child
+                else "CLIP-LEVEL SPLIT: child_id missing, the same child may be in train and test"
+            ),
+            "children_per_split": MetadataValue.json(
+                {
+                    s: int(table.loc[table["split"] == s, "child_id"].nunique())
+                    for s in splits.SPLITS
+                }
+            ),
+            "clips_per_split_and_class": counts_markdown(per_split),
+        },
+    )
+
+
+@asset_check(asset=data_splits, blocking=True, description="No child or audio hash in two splits.")
+def data_splits_disjoint(data_splits: pd.DataFrame) -> AssetCheckResult:
+    """Fails listing every child id and audio hash found in more than one split."""
+    found = splits.overlaps(data_splits, data_splits["split"])
+    shared = {k: v for k, v in found.items() if v}
+    return AssetCheckResult(
+        passed=not shared,
+        metadata={f"{k}_in_several_splits": MetadataValue.json(v[:50]) for k, v in found.items()},
+    )

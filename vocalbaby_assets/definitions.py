@@ -1,0 +1,34 @@
+"""The VocalBaby code location: every asset, check and resource in one ``Definitions``."""
+
+from __future__ import annotations
+
+from dagster import (
+    Definitions,
+    define_asset_job,
+    load_asset_checks_from_modules,
+    load_assets_from_modules,
+)
+
+from vocalbaby_assets.assets import evaluation, features, ingestion, training
+from vocalbaby_assets.resources import VocalBabySettings, io_manager_for, settings_from_env
+
+MODULES = (ingestion, features, training, evaluation)
+ASSETS = load_assets_from_modules(MODULES)
+ASSET_CHECKS = load_asset_checks_from_modules(MODULES)
+
+train_job = define_asset_job(
+    "train_job", selection="*", description="Raw clips to an evaluated model."
+)
+
+
+def build_definitions(settings: VocalBabySettings, env: str | None = None) -> Definitions:
+    """Definitions wired to ``settings`` (tests and the CLI pass their own)."""
+    return Definitions(
+        assets=ASSETS,
+        asset_checks=ASSET_CHECKS,
+        jobs=[train_job],
+        resources={"settings": settings, "io_manager": io_manager_for(settings, env)},
+    )
+
+
+defs = build_definitions(settings_from_env())
