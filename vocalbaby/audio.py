@@ -155,14 +155,18 @@ def windows(
 ) -> list[Window]:
     """Cut a recording into windows of ``length_s`` every ``hop_s`` seconds.
 
-    The last window is kept when it holds at least half a window of audio. A window whose RMS
-    level is below ``silence_dbfs`` is marked silent.
+    Full windows start at every hop; when they leave a tail uncovered, one last shorter window
+    covers it if it holds at least half a window (a shorter tail is left out). A recording
+    shorter than one window is one window. Windows below ``silence_dbfs`` RMS are marked silent.
     """
     if length_s <= 0 or hop_s <= 0:
         raise ValueError("window length and hop must be positive")
     size, hop = round(length_s * audio.sample_rate), round(hop_s * audio.sample_rate)
     total = len(audio.samples)
-    starts = range(0, max(total - size // 2, 1), hop)
+    starts = list(range(0, max(total - size, 0) + 1, hop))
+    tail = starts[-1] + hop
+    if starts[-1] + size < total and total - tail >= size // 2:
+        starts.append(tail)
     out = []
     for start in starts:
         chunk = audio.samples[start : start + size]
