@@ -101,8 +101,11 @@ def read(root: str | os.PathLike[str]) -> pd.DataFrame:
     _check_unique(frame, uri)
     index = _audio_index(root)
     frame["uri"] = [_locate(str(n).strip(), index) for n in names]
-    absent = frame.loc[frame["uri"].isna(), "clip_id"].tolist()
-    if absent:
+    lost = frame["uri"].isna()
+    if lost.any():
+        absent = [
+            f"{c} ({n})" for c, n in zip(frame.loc[lost, "clip_id"], names[lost], strict=True)
+        ]
         raise DatasetError(f"{uri}: audio file not found for {len(absent)} clip(s): {absent[:20]}")
     for column in OPTIONAL_COLUMNS:
         if column not in frame.columns:

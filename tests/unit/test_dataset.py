@@ -55,7 +55,7 @@ def test_unknown_labels_are_named_with_their_rows(tmp_path) -> None:
 
 def test_missing_audio_files_and_duplicate_ids_are_named(tmp_path) -> None:
     write_wav(tmp_path / "a.wav", tone())
-    with pytest.raises(dataset.DatasetError, match=r"audio file not found.*'ghost'"):
+    with pytest.raises(dataset.DatasetError, match=r"audio file not found.*'ghost \(ghost\)'"):
         dataset.read(
             _dataset(
                 tmp_path, [{"clip_id": "a", "label": "junk"}, {"clip_id": "ghost", "label": "junk"}]

@@ -52,7 +52,8 @@ def clip_features(
     result = _extract_missing(context, todo)
     if len(result.features):
         context.log.info(f"extracted {len(result.features)} clips at {result.rate:.1f} clips/s")
-        cache = pd.concat([cache, result.features.rename_axis("sha256")])
+        fresh = result.features.rename_axis("sha256")
+        cache = pd.concat([cache, fresh]) if len(cache) else fresh
         feature_cache.save(cache_uri, cache)
     failed_sha = set(result.failures)
     ok = raw_clips[~raw_clips["sha256"].isin(failed_sha)]

@@ -1,0 +1,67 @@
+"""Fixtures that materialize the real Dagster graph into temporary folders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from dagster import (
+    AssetKey,
+    DagsterInstance,
+    ExecuteInProcessResult,
+    RunConfig,
+    materialize,
+)
+
+from vocalbaby_assets.assets.training import TuningConfig
+from vocalbaby_assets.definitions import ASSET_CHECKS, ASSETS
+from vocalbaby_assets.resources import VocalBabySettings, io_manager_for
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def run_pipeline(
+    settings: VocalBabySettings,
+    selection: Sequence[str] | None = None,
+    trials: int = 3,
+    instance: DagsterInstance | None = None,
+    env: str = "local",
+) -> ExecuteInProcessResult:
+    """Materialize (part of) the graph with real resources; failures are returned, not raised."""
+    tuning = {"tuned_hyperparameters": TuningConfig(n_trials=trials, folds=3)}
+    ops = tuning if not selection or "tuned_hyperparameters" in selection else {}
+    return materialize(
+        [*ASSETS, *ASSET_CHECKS],
+        resources={"settings": settings, "io_manager": io_manager_for(settings, env)},
+        run_config={**RunConfig(ops=ops).to_config_dict(), **QUIET},
+        selection=[AssetKey(s) for s in selection] if selection else None,
+        instance=instance or DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+
+def metadata(result: ExecuteInProcessResult, asset: str) -> dict:
+    """The metadata values of an asset's materialization in a run."""
+    (event,) = [
+        m for m in result.get_asset_materialization_events() if m.asset_key == AssetKey(asset)
+    ]
+    return {k: v.value for k, v in event.materialization.metadata.items()}
+
+
+def check_results(result: ExecuteInProcessResult) -> dict[str, object]:
+    """Asset check name -> its evaluation in a run."""
+    return {
+        e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
+
+
+@pytest.fixture(scope="session")
+def trained(demo_dataset: Path, tmp_path_factory: pytest.TempPathFactory):
+    """One full materialization on the 300-clip demo set (shared by the pipeline tests)."""
+    artifacts = tmp_path_factory.mktemp("artifacts")
+    settings = VocalBabySettings(dataset_uri=str(demo_dataset), artifacts_uri=str(artifacts))
+    result = run_pipeline(settings, trials=4)
+    return settings, result

@@ -1,0 +1,91 @@
+"""The whole graph on synthetic demo data: real openSMILE, SMOTE, Optuna, XGBoost."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.pipeline.conftest import check_results, metadata, run_pipeline
+from vocalbaby import audio, dataset, features, metrics
+from vocalbaby.model import ModelBundle
+
+pytestmark = pytest.mark.slow
+
+
+def test_every_asset_materializes_and_every_check_passes(trained) -> None:
+    _, result = trained
+    assert result.success
+    materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
+    assert materialized == {
+        "raw_clips", "data_splits", "clip_features", "training_set",
+        "tuned_hyperparameters", "vocalbaby_model", "model_evaluation",
+    }  # fmt: skip
+    checks = check_results(result)
+    assert {name for name, c in checks.items() if not c.passed} == set()
+    assert {
+        "raw_clips_readable",
+        "data_splits_disjoint",
+        "clip_features_complete",
+        "uar_gate",
+    } <= set(checks)
+
+
+def test_model_beats_chance_and_both_baselines(trained) -> None:
+    _, result = trained
+    evaluation = result.output_for_node("model_evaluation")
+    uar = evaluation["metrics"]["uar"]
+    assert uar > 0.6, "far above chance (0.2) on the synthetic data"
+    assert uar > evaluation["baselines"]["majority"]["uar"] + 0.3
+    assert uar >= evaluation["baselines"]["compare_svm"]["uar"] - 0.02
+    meta = metadata(result, "model_evaluation")
+    assert "data:image/png;base64," in meta["confusion_matrix"]
+    assert meta["gate_passed"] is True
+
+
+def test_splits_are_child_disjoint(trained) -> None:
+    _, result = trained
+    splits = result.output_for_node("data_splits")
+    assert splits.groupby("child_id")["split"].nunique().max() == 1
+    assert metadata(result, "data_splits")["grouped_by_child"] is True
+
+
+def test_bundle_is_written_loadable_and_current(trained) -> None:
+    settings, result = trained
+    evaluation = result.output_for_node("model_evaluation")
+    folder = Path(settings.artifacts_uri, "models", evaluation["model_version"])
+    assert {
+        "booster.json",
+        "bundle.json",
+        "imputer.json",
+        "evaluation.json",
+        "confusion_matrix.png",
+    } <= {p.name for p in folder.iterdir()}
+    bundle = ModelBundle.load(Path(settings.artifacts_uri, "models"))
+    assert bundle.version == evaluation["model_version"]
+    for key in ("params", "dataset_hash", "git_commit", "packages", "cv_uar"):
+        assert key in bundle.metadata
+    # the loaded bundle reproduces the test score from the raw audio
+    splits = result.output_for_node("data_splits")
+    test = (
+        dataset.read(settings.dataset_uri)
+        .merge(splits[["clip_id", "split"]])
+        .query("split == 'test'")
+    )
+
+    table = features.extract({r.clip_id: audio.load(r.uri).samples for r in test.itertuples()})
+    again = metrics.report(
+        test.set_index("clip_id").loc[table.index, "label"], bundle.predict(table)
+    )
+    assert again["uar"] == pytest.approx(evaluation["metrics"]["uar"])
+    assert json.loads((folder / "evaluation.json").read_text())["metrics"]["uar"] == pytest.approx(
+        again["uar"]
+    )
+
+
+def test_feature_cache_extracts_only_new_clips(trained, tmp_path) -> None:
+    settings, result = trained
+    assert metadata(result, "clip_features")["extracted_now"] == 300
+    again = run_pipeline(settings, selection=["raw_clips", "clip_features"])
+    assert again.success
+    assert metadata(again, "clip_features")["extracted_now"] == 0
+    assert metadata(again, "clip_features")["from_cache"] == 300
