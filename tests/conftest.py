@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +13,11 @@ import pytest
 
 from tests.servers.seaweedfs import S3Server, running_seaweedfs, weed_binary
 from vocalbaby import dataset
+
+# Keep tests out of the user's BentoML store (BentoML reads BENTOML_HOME on first use).
+os.environ["BENTOML_HOME"] = tempfile.mkdtemp(prefix="vocalbaby-test-bentoml-")
+atexit.register(shutil.rmtree, os.environ["BENTOML_HOME"], ignore_errors=True)
+os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 
 # --- S3: a real SeaweedFS server on 127.0.0.1 (tests/servers/seaweedfs.py) ---------------------
 

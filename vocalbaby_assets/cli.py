@@ -66,6 +66,8 @@ def train(
         typer.echo("pipeline FAILED: see the log above (failed step or blocking check)", err=True)
         raise typer.Exit(1)
     _summarise(result.output_for_node("model_evaluation"), settings)
+    typer.echo(f"\nregistered in the BentoML store as {result.output_for_node('bento_model')}")
+    typer.echo("serve it:  make serve   (bentoml serve vocalbaby_service.service:VocalBaby)")
 
 
 def _summarise(evaluation: dict, settings: VocalBabySettings) -> None:

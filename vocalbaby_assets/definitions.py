@@ -9,15 +9,15 @@ from dagster import (
     load_assets_from_modules,
 )
 
-from vocalbaby_assets.assets import evaluation, features, ingestion, training
+from vocalbaby_assets.assets import evaluation, features, ingestion, registry, training
 from vocalbaby_assets.resources import VocalBabySettings, io_manager_for, settings_from_env
 
-MODULES = (ingestion, features, training, evaluation)
+MODULES = (ingestion, features, training, evaluation, registry)
 ASSETS = load_assets_from_modules(MODULES)
 ASSET_CHECKS = load_asset_checks_from_modules(MODULES)
 
 train_job = define_asset_job(
-    "train_job", selection="*", description="Raw clips to an evaluated model."
+    "train_job", selection="*", description="Raw clips to an evaluated, registered model."
 )
 
 

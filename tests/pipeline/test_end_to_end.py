@@ -18,7 +18,7 @@ def test_every_asset_materializes_and_every_check_passes(trained) -> None:
     materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
     assert materialized == {
         "raw_clips", "data_splits", "clip_features", "training_set",
-        "tuned_hyperparameters", "vocalbaby_model", "model_evaluation",
+        "tuned_hyperparameters", "vocalbaby_model", "model_evaluation", "bento_model",
     }  # fmt: skip
     checks = check_results(result)
     assert {name for name, c in checks.items() if not c.passed} == set()
@@ -89,3 +89,18 @@ def test_feature_cache_extracts_only_new_clips(trained, tmp_path) -> None:
     assert again.success
     assert metadata(again, "clip_features")["extracted_now"] == 0
     assert metadata(again, "clip_features")["from_cache"] == 300
+
+
+def test_gated_model_is_registered_in_the_bentoml_store(trained) -> None:
+    import bentoml
+
+    from vocalbaby_service import model_store
+
+    _, result = trained
+    tag = result.output_for_node("bento_model")
+    evaluation = result.output_for_node("model_evaluation")
+    bundle, stored = model_store.load(tag)
+    assert bundle.version == evaluation["model_version"]
+    assert stored.info.metadata["metrics"]["uar"] == pytest.approx(evaluation["metrics"]["uar"])
+    assert stored.info.metadata["feature_names"] == bundle.feature_names
+    assert str(bentoml.models.get("vocalbaby:latest").tag) == tag
