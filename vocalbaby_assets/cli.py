@@ -38,6 +38,9 @@ def train(
         int, typer.Option(min=100, help="Clips in the synthetic demo set.")
     ] = 600,
     min_uar: Annotated[float, typer.Option(min=0, max=1, help="Promotion gate on test UAR.")] = 0.5,
+    log_level: Annotated[
+        str, typer.Option(help="Console log level (DEBUG shows every event).")
+    ] = "INFO",
 ) -> None:
     """Materialize every asset: data, splits, features, tuning, model, evaluation."""
     env = settings_from_env()
@@ -53,12 +56,15 @@ def train(
     result = materialize(
         [*ASSETS, *ASSET_CHECKS],
         resources={"settings": settings, "io_manager": io_manager_for(settings)},
-        run_config=RunConfig(
-            ops={
-                "tuned_hyperparameters": TuningConfig(n_trials=trials),
-                "model_evaluation": EvaluationConfig(min_uar=min_uar),
-            }
-        ),
+        run_config={
+            **RunConfig(
+                ops={
+                    "tuned_hyperparameters": TuningConfig(n_trials=trials),
+                    "model_evaluation": EvaluationConfig(min_uar=min_uar),
+                }
+            ).to_config_dict(),
+            "loggers": {"console": {"config": {"log_level": log_level}}},
+        },
         instance=instance,
         raise_on_error=False,
     )

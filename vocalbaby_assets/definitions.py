@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dagster import (
+    AssetSelection,
     Definitions,
     define_asset_job,
     load_asset_checks_from_modules,
@@ -17,7 +18,9 @@ ASSETS = load_assets_from_modules(MODULES)
 ASSET_CHECKS = load_asset_checks_from_modules(MODULES)
 
 train_job = define_asset_job(
-    "train_job", selection="*", description="Raw clips to an evaluated, registered model."
+    "train_job",
+    selection=AssetSelection.all(),
+    description="Raw clips to an evaluated, registered model.",
 )
 
 
