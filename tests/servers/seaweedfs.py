@@ -14,7 +14,6 @@ import os
 import random
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sysconfig
@@ -29,11 +28,10 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-HOST = "127.0.0.1"
+from tests.servers.process import HOST, log_tail, stop
+
 START_TIMEOUT_S = 60.0
-STOP_TIMEOUT_S = 15.0
 GRPC_OFFSET = 10_000  # weed's default gRPC port = HTTP port + 10000
-LOG_TAIL_LINES = 40
 
 
 @dataclass(frozen=True)
@@ -151,11 +149,6 @@ def _remove_grpc_sockets(ports: dict[str, tuple[int, int]]) -> None:
             path.unlink(missing_ok=True)
 
 
-def _log_tail(log_path: Path) -> str:
-    lines = log_path.read_text(errors="replace").splitlines()
-    return "\n".join(lines[-LOG_TAIL_LINES:])
-
-
 def _wait_until_ready(server: S3Server, proc: subprocess.Popen[bytes], log_path: Path) -> None:
     """Poll `list_buckets` until it succeeds; raise with the log tail on exit or timeout."""
     client = server.client(
@@ -166,7 +159,7 @@ def _wait_until_ready(server: S3Server, proc: subprocess.Popen[bytes], log_path:
         if proc.poll() is not None:
             raise RuntimeError(
                 f"weed mini exited with code {proc.returncode} before S3 was ready; "
-                f"log tail ({log_path}):\n{_log_tail(log_path)}"
+                f"log tail ({log_path}):\n{log_tail(log_path)}"
             )
         try:
             client.list_buckets()
@@ -175,21 +168,9 @@ def _wait_until_ready(server: S3Server, proc: subprocess.Popen[bytes], log_path:
             if time.monotonic() > deadline:
                 raise TimeoutError(
                     f"S3 at {server.endpoint_url} not ready after {START_TIMEOUT_S:.0f} s "
-                    f"({exc}); log tail ({log_path}):\n{_log_tail(log_path)}"
+                    f"({exc}); log tail ({log_path}):\n{log_tail(log_path)}"
                 ) from exc
         time.sleep(0.2)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the server's process group, then SIGKILL if it has not exited in time."""
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 @contextmanager
@@ -229,5 +210,5 @@ def running_seaweedfs(workdir: Path) -> Iterator[S3Server]:
         _wait_until_ready(server, proc, log_path)
         yield server
     finally:
-        _stop(proc)
+        stop(proc)
         _remove_grpc_sockets(ports)
