@@ -70,3 +70,22 @@ def test_prod_mode_refuses_a_local_artifacts_folder(tmp_path) -> None:
 
     with pytest.raises(ValueError, match="s3://"):
         io_manager_for(VocalBabySettings(artifacts_uri=str(tmp_path)), env="prod")
+
+
+def test_model_bundle_saves_and_loads_from_s3(s3_env) -> None:
+    import numpy as np
+
+    from vocalbaby import model, training
+    from vocalbaby.model import ModelBundle
+
+    s3_env.client().create_bucket(Bucket="vb-models")
+    rng = np.random.default_rng(0)
+    features = pd.DataFrame(rng.standard_normal((60, 4)), columns=list("abcd"))
+    labels = pd.Series(["junk", "crying", "canonical"] * 20)
+    bundle = training.train(features, labels, training.DEFAULT_PARAMS)
+    bundle.metadata = {"version": "s3v1"}
+    uri = bundle.save("s3://vb-models/models/s3v1")
+    model.publish_latest("s3://vb-models/models", uri, "s3v1")
+    loaded = ModelBundle.load("s3://vb-models/models")
+    assert loaded.version == "s3v1"
+    pd.testing.assert_frame_equal(loaded.predict_proba(features), bundle.predict_proba(features))

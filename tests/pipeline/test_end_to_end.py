@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.pipeline.conftest import check_results, metadata, run_pipeline
@@ -104,3 +105,14 @@ def test_gated_model_is_registered_in_the_bentoml_store(trained) -> None:
     assert stored.info.metadata["metrics"]["uar"] == pytest.approx(evaluation["metrics"]["uar"])
     assert stored.info.metadata["feature_names"] == bundle.feature_names
     assert str(bentoml.models.get("vocalbaby:latest").tag) == tag
+
+
+def test_pipeline_features_equal_the_service_path_for_the_same_clip(trained) -> None:
+    """Train/serve parity: an uploaded file's bytes give exactly the pipeline's features."""
+    _, result = trained
+    table = result.output_for_node("clip_features")
+    raw = result.output_for_node("raw_clips").set_index("clip_id")
+    for clip_id in table.index[:20]:
+        uploaded = Path(raw.loc[clip_id, "uri"]).read_bytes()
+        served = features.extract_one(audio.load(uploaded, name=f"{clip_id}.wav").samples)
+        np.testing.assert_allclose(served, table.loc[clip_id].to_numpy(), rtol=1e-6, equal_nan=True)
