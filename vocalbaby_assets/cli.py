@@ -36,7 +36,7 @@ def train(
     trials: Annotated[int, typer.Option(min=1, help="Optuna trials.")] = 12,
     demo_clips: Annotated[
         int, typer.Option(min=100, help="Clips in the synthetic demo set.")
-    ] = 600,
+    ] = 1500,
     min_uar: Annotated[float, typer.Option(min=0, max=1, help="Promotion gate on test UAR.")] = 0.5,
     log_level: Annotated[
         str, typer.Option(help="Console log level (DEBUG shows every event).")

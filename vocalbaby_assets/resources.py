@@ -25,7 +25,7 @@ class VocalBabySettings(ConfigurableResource):
         description="BabbleCor-style dataset (folder or s3:// prefix). Empty: synthetic demo set.",
     )
     artifacts_uri: str = Field(default="artifacts", description="Models, caches, reports.")
-    demo_clips: int = Field(default=600, description="Clips in the generated synthetic demo set.")
+    demo_clips: int = Field(default=1500, description="Clips in the generated synthetic demo set.")
     demo_seed: int = Field(default=0, description="Seed of the synthetic demo set.")
     optuna_storage: str | None = Field(
         default=None,
