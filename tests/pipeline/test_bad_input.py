@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.audio_files import write_bad_clips
+from tests.audio_files import tone, write_bad_clips, write_wav
 from tests.pipeline.conftest import check_results, metadata, run_pipeline
 from vocalbaby_assets.resources import VocalBabySettings
 
@@ -77,3 +77,18 @@ def test_without_child_ids_the_split_falls_back_loudly(demo_dataset, tmp_path) -
     meta = metadata(result, "data_splits")
     assert meta["grouped_by_child"] is False
     assert "CLIP-LEVEL SPLIT" in meta["split_warning"]
+
+
+def test_a_clip_that_fails_extraction_is_named_never_zeroed(demo_dataset, tmp_path) -> None:
+    root = tmp_path / "data"
+    meta = _copy_demo(demo_dataset, root)
+    write_wav(root / "audio" / "blip.wav", tone(0.05))  # decodes, but too short for eGeMAPS
+    blip = pd.DataFrame([{"clip_id": "blip", "path": "audio/blip.wav", "label": "junk"}])
+    pd.concat([meta, blip]).to_csv(root / "metadata.csv", index=False)
+    result = run_pipeline(_settings(root, tmp_path), selection=["raw_clips", "clip_features"])
+    check = check_results(result)["clip_features_complete"]
+    assert not check.passed
+    assert check.metadata["clips_without_features"].value == ["blip"]
+    failed = metadata(result, "clip_features")["failed_clips"]
+    assert failed[0]["clip_id"] == "blip" and "too short" in failed[0]["reason"]
+    assert "blip" not in result.output_for_node("clip_features").index
