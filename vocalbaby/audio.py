@@ -108,7 +108,8 @@ def load(
     except AudioError:
         raise
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise AudioError(label, f"not a readable audio file ({exc})") from exc
+        detail = getattr(exc, "error_string", None) or str(exc)
+        raise AudioError(label, f"not a readable audio file ({detail})") from exc
     return from_array(data, rate, label, min_duration_s=min_duration_s)
 
 

@@ -51,8 +51,12 @@ class ModelBundle:
         missing = [c for c in self.feature_names if c not in features.columns]
         if missing:
             raise ModelError(f"missing feature column(s): {missing[:10]} ({len(missing)} in all)")
-        frame = features[self.feature_names].apply(pd.to_numeric, errors="coerce")
-        return frame.fillna(self.medians).to_numpy(dtype=np.float32)
+        frame = features[self.feature_names]
+        if not all(pd.api.types.is_numeric_dtype(t) for t in frame.dtypes):
+            frame = frame.apply(pd.to_numeric, errors="coerce")
+        values = frame.to_numpy(dtype=np.float64)
+        values = np.where(np.isnan(values), self.medians.to_numpy(dtype=np.float64), values)
+        return values.astype(np.float32)
 
     def predict_proba(self, features: pd.DataFrame) -> pd.DataFrame:
         """Class probabilities, one row per input row, columns in :attr:`classes` order."""
