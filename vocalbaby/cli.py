@@ -11,7 +11,9 @@ import pandas as pd
 import typer
 from tqdm import tqdm
 
-from vocalbaby import audio, dataset, features, metrics, storage
+from vocalbaby import audio, dataset, features, inference, metrics, storage
+from vocalbaby.dataset import AUDIO_SUFFIXES
+from vocalbaby.labels import CLASSES
 from vocalbaby.model import ModelBundle, ModelError
 
 app = typer.Typer(
@@ -96,6 +98,117 @@ def _load_clips(manifest: pd.DataFrame, quiet: bool) -> tuple[dict, dict]:
         except audio.AudioError as exc:
             unreadable[clip_id] = exc.reason
     return signals, unreadable
+
+
+PREDICT_CHUNK = 32
+PROBABILITY_COLUMNS = list(CLASSES)
+
+
+@app.command()
+def predict(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Audio files, or folders searched for wav/flac/ogg.")
+    ],
+    model: Annotated[
+        str | None, typer.Option(help="Model bundle or models folder (default: the current model).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write FILE.csv (one row per segment) or FILE.json; default: stdout."),
+    ] = None,
+    window: Annotated[
+        float, typer.Option(min=0.1, help="Window length (s) for recordings longer than one.")
+    ] = audio.CLIP_DURATION_S,
+    hop: Annotated[float, typer.Option(min=0.05, help="Hop between windows (s).")] = (
+        audio.CLIP_DURATION_S
+    ),
+    workers: Annotated[int | None, typer.Option(min=1, help="Feature extraction threads.")] = None,
+) -> None:
+    """Classify audio files; long recordings get a timeline of windows (silent ones skipped).
+
+    The same results as the service's /predict. The CSV is a pre-labelling sheet for annotation.
+    Unreadable files are listed on stderr; the exit code is 1 only if every file failed.
+    """
+    if out is not None and out.suffix.lower() not in {".csv", ".json"}:
+        raise typer.BadParameter("must end in .csv or .json", param_hint="--out")
+    files = _audio_files(paths)
+    if not files:
+        raise typer.BadParameter("no wav, flac or ogg files found", param_hint="PATHS")
+    bundle = load_model(model)
+    predictions, unreadable = [], {}
+    with tqdm(total=len(files), desc="predict", unit="file") as bar:
+        for start in range(0, len(files), PREDICT_CHUNK):
+            recordings = []
+            for path in files[start : start + PREDICT_CHUNK]:
+                try:
+                    recordings.append(audio.load(path))
+                except audio.AudioError as exc:
+                    unreadable[str(path)] = exc.reason
+            analyses = inference.analyze_many(recordings, bundle, window, hop, workers)
+            predictions += [a.prediction for a in analyses]
+            bar.update(len(files[start : start + PREDICT_CHUNK]))
+    for name, reason in unreadable.items():
+        typer.echo(f"unreadable: {name}: {reason}", err=True)
+    _write_predictions(predictions, unreadable, bundle.version, out)
+    if not predictions:
+        raise typer.Exit(1)
+
+
+def _audio_files(paths: list[Path]) -> list[Path]:
+    """Files as given (even missing ones, reported later), folders expanded recursively."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def _segment_rows(predictions: list[inference.Prediction]) -> pd.DataFrame:
+    """One row per segment: file, start_s, end_s, label, silent, class probabilities, error."""
+    rows = [
+        {
+            "file": p.file,
+            "start_s": s.start_s,
+            "end_s": s.end_s,
+            "label": s.label,
+            "silent": s.silent,
+            **(s.probabilities or dict.fromkeys(PROBABILITY_COLUMNS)),
+            "error": s.error,
+        }
+        for p in predictions
+        for s in p.segments
+    ]
+    columns = ["file", "start_s", "end_s", "label", "silent", *PROBABILITY_COLUMNS, "error"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _write_predictions(
+    predictions: list[inference.Prediction],
+    unreadable: dict[str, str],
+    model_version: str,
+    out: Path | None,
+) -> None:
+    if out is not None and out.suffix.lower() == ".csv":
+        _segment_rows(predictions).to_csv(out, index=False)
+        typer.echo(f"wrote {len(predictions)} file(s) to {out}", err=True)
+        return
+    document = json.dumps(
+        {
+            "model_version": model_version,
+            "results": [p.to_dict() for p in predictions],
+            "errors": [{"file": f, "reason": r} for f, r in unreadable.items()],
+        },
+        indent=2,
+    )
+    if out is None:
+        typer.echo(document)
+    else:
+        out.write_text(document + "\n")
+        typer.echo(f"wrote {len(predictions)} file(s) to {out}", err=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""The VocalBaby BentoML service: ``vocalbaby_service.service:VocalBaby`` (see its docstring)."""

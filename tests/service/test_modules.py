@@ -1,0 +1,235 @@
+"""The service's building blocks without a server: limits, prediction log, middleware."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from tests.servers.seaweedfs import S3Server
+from vocalbaby import storage
+from vocalbaby_service import service
+from vocalbaby_service.limits import Limits
+from vocalbaby_service.middleware import Gatekeeper
+from vocalbaby_service.prediction_log import PredictionLog, Records
+
+# --- limits -------------------------------------------------------------------------------------
+
+
+def test_limits_from_env() -> None:
+    limits = Limits.from_env({"VOCALBABY_MAX_FILES": "3", "VOCALBABY_MAX_AUDIO_SECONDS": "2.5"})
+
+    assert (limits.max_files, limits.max_audio_s) == (3, 2.5)
+    assert limits.max_upload_bytes == Limits().max_upload_bytes
+
+
+@pytest.mark.parametrize("value", ["many", "0", "-4"])
+def test_bad_limit_names_the_variable(value: str) -> None:
+    with pytest.raises(ValueError, match="VOCALBABY_MAX_ZIP_MEMBERS"):
+        Limits.from_env({"VOCALBABY_MAX_ZIP_MEMBERS": value})
+
+
+# --- prediction log -----------------------------------------------------------------------------
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.rows = 0
+
+    def __call__(self, rows: int) -> None:
+        self.rows += rows
+
+
+FEATURES, CLASSES = ["f1", "f2"], ["a", "b"]
+
+
+def rows(n: int, start: int = 0) -> Records:
+    """``n`` records whose ``x`` column counts from ``start``."""
+    return Records(
+        features=np.full((n, 2), 0.5, np.float32),
+        probabilities=np.tile(np.array([0.25, 0.75], np.float32), (n, 1)),
+        labels=["b"] * n,
+        columns={"x": list(range(start, start + n)), "endpoint": "test"},
+    )
+
+
+def new_log(uri: str, **options: object) -> PredictionLog:
+    return PredictionLog(uri, FEATURES, CLASSES, **options)
+
+
+def read_log(uri: str) -> pd.DataFrame:
+    keys = [k for k in storage.list_keys(uri) if k.endswith(".parquet")]
+    frames = [pd.read_parquet(io.BytesIO(storage.read_bytes(k))) for k in keys]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def wait_for(condition, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_log_flushes_full_batches_in_the_background(tmp_path: Path) -> None:
+    written = Tally()
+    log = new_log(str(tmp_path), batch_rows=10, interval_s=3600, on_write=written)
+
+    log.append(rows(6))
+    log.append(rows(6, start=6))
+    wait_for(lambda: written.rows == 12)
+
+    files = list(tmp_path.rglob("*.parquet"))
+    assert len(files) == 1 and files[0].parent.name.startswith("date=")
+    logged = read_log(str(tmp_path))
+    assert list(logged.columns) == [*FEATURES, "label", *CLASSES, "x", "endpoint"]
+    assert list(logged["x"]) == list(range(12))
+    assert set(logged["label"]) == {"b"} and set(logged["endpoint"]) == {"test"}
+    log.close()
+
+
+def test_log_flushes_on_interval_and_on_close(tmp_path: Path) -> None:
+    written = Tally()
+    log = new_log(str(tmp_path), batch_rows=1000, interval_s=0.2, on_write=written)
+
+    log.append(rows(3))
+    wait_for(lambda: written.rows == 3)
+    log.append(rows(2, start=3))
+    log.close()
+
+    assert written.rows == 5
+    assert sorted(read_log(str(tmp_path))["x"]) == list(range(5))
+    assert len({p.name for p in tmp_path.rglob("*.parquet")}) == 2
+
+
+def test_full_buffer_drops_rows_instead_of_blocking(tmp_path: Path) -> None:
+    dropped = Tally()
+    log = new_log(str(tmp_path), batch_rows=1000, interval_s=3600, capacity_rows=5, on_drop=dropped)
+
+    assert log.append(rows(4))
+    assert not log.append(rows(2))
+    log.close()
+    assert not log.append(rows(1))  # closed
+
+    assert dropped.rows == 3
+    assert len(read_log(str(tmp_path))) == 4
+
+
+def test_storage_errors_are_counted_not_raised(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("a file, not a folder")
+    failed = Tally()
+    log = new_log(str(tmp_path / "file"), batch_rows=1, interval_s=3600, on_error=failed)
+
+    log.append(rows(2))
+    log.close()
+
+    assert failed.rows == 2
+
+
+@pytest.mark.integration
+def test_log_to_s3(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in s3_server.env().items():
+        monkeypatch.setenv(name, value)
+    bucket = f"log-{uuid.uuid4().hex[:12]}"
+    s3_server.client().create_bucket(Bucket=bucket)
+    log = new_log(f"s3://{bucket}/predictions", batch_rows=1000, interval_s=3600)
+
+    log.append(rows(7))
+    log.close()
+
+    (key,) = storage.list_keys(f"s3://{bucket}/predictions")
+    assert "/predictions/date=" in key
+    assert len(read_log(f"s3://{bucket}/predictions")) == 7
+
+
+# --- middleware ---------------------------------------------------------------------------------
+
+
+async def _echo(request: Request) -> JSONResponse:
+    return JSONResponse({"bytes": len(await request.body())})
+
+
+def guarded_app(token: str | None, max_body_bytes: int = 1000) -> Gatekeeper:
+    app = Starlette(
+        routes=[
+            Route(p, _echo, methods=["GET", "POST", "OPTIONS"]) for p in ("/predict", "/healthz")
+        ]
+    )
+    return Gatekeeper(app, token=token, max_body_bytes=max_body_bytes, endpoints={"/predict"})
+
+
+def call(app: Gatekeeper, method: str, path: str, **kwargs: object) -> httpx.Response:
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.request(method, path, **kwargs)
+
+    return asyncio.run(go())
+
+
+def test_without_a_token_everything_is_open() -> None:
+    assert call(guarded_app(None), "POST", "/predict", content=b"abc").json() == {"bytes": 3}
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 401),
+        ({"Authorization": "Bearer nope"}, 401),
+        ({"Authorization": "Basic s3cret"}, 401),
+        ({"Authorization": "s3cret"}, 401),
+        ({"Authorization": "Bearer s3cret"}, 200),
+        ({"Authorization": "bearer s3cret"}, 200),
+    ],
+)
+def test_token_is_required(headers: dict[str, str], status: int) -> None:
+    assert call(guarded_app("s3cret"), "POST", "/predict", headers=headers).status_code == status
+
+
+def test_health_and_preflight_need_no_token() -> None:
+    app = guarded_app("s3cret")
+
+    assert call(app, "GET", "/healthz").status_code == 200
+    assert call(app, "OPTIONS", "/predict").status_code == 200
+
+
+def test_declared_oversized_body_is_refused_unread() -> None:
+    response = call(guarded_app(None, max_body_bytes=10), "POST", "/predict", content=b"x" * 11)
+
+    assert response.status_code == 413
+    assert response.json()["error"] == "upload_too_large"
+
+
+def test_streamed_oversized_body_is_cut_off() -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(10):
+            yield b"x" * 4
+
+    app = guarded_app(None, max_body_bytes=10)
+
+    assert call(app, "POST", "/predict", content=chunks()).status_code == 413
+    assert call(app, "POST", "/predict", content=b"x" * 10).json() == {"bytes": 10}
+
+
+# --- CORS -----------------------------------------------------------------------------------------
+
+
+def test_cors_is_off_unless_origins_are_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VOCALBABY_CORS_ORIGINS", raising=False)
+    assert service._http_config() == {}
+
+    monkeypatch.setenv("VOCALBABY_CORS_ORIGINS", "https://a.example, https://b.example")
+    cors = service._http_config()["cors"]
+    assert cors["enabled"] is True
+    assert cors["access_control_allow_origins"] == ["https://a.example", "https://b.example"]

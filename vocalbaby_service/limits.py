@@ -1,0 +1,53 @@
+"""Request limits of the service, read from environment variables (defaults in brackets).
+
+- ``VOCALBABY_MAX_UPLOAD_BYTES``: request body size, 413 when larger [52428800 = 50 MiB].
+- ``VOCALBABY_MAX_FILES``: audio files in one ``/predict`` request [32].
+- ``VOCALBABY_MAX_AUDIO_SECONDS``: duration of one audio file [600].
+- ``VOCALBABY_MAX_ZIP_MEMBERS``: files in one ZIP archive [256].
+- ``VOCALBABY_MAX_ZIP_UNCOMPRESSED_BYTES``: uncompressed size of one ZIP archive [209715200].
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+ENV_PREFIX = "VOCALBABY_"
+_ENV_NAMES = {
+    "max_upload_bytes": "MAX_UPLOAD_BYTES",
+    "max_files": "MAX_FILES",
+    "max_audio_s": "MAX_AUDIO_SECONDS",
+    "max_zip_members": "MAX_ZIP_MEMBERS",
+    "max_zip_bytes": "MAX_ZIP_UNCOMPRESSED_BYTES",
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may hold (see the module docstring for the variables)."""
+
+    max_upload_bytes: int = 50 * 2**20
+    max_files: int = 32
+    max_audio_s: float = 600.0
+    max_zip_members: int = 256
+    max_zip_bytes: int = 200 * 2**20
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Limits:
+        """Defaults, overridden by the ``VOCALBABY_MAX_*`` variables that are set."""
+        values: dict[str, float | int] = {}
+        for f in fields(cls):
+            name = ENV_PREFIX + _ENV_NAMES[f.name]
+            raw = env.get(name)
+            if raw is None or not raw.strip():
+                continue
+            kind = float if f.type == "float" else int
+            try:
+                value = kind(raw)
+            except ValueError as exc:
+                raise ValueError(f"{name}={raw!r} is not a valid {kind.__name__}") from exc
+            if value <= 0:
+                raise ValueError(f"{name}={raw!r} must be positive")
+            values[f.name] = value
+        return cls(**values)

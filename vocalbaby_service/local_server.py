@@ -1,0 +1,153 @@
+"""A real ``bentoml serve`` of the service on 127.0.0.1, for tests and benchmarks.
+
+>>> tag = register_model(dataset.demo("/tmp/demo", clips=200))  # doctest: +SKIP
+>>> with LocalServer(env={"VOCALBABY_MODEL_TAG": tag}) as server:  # doctest: +SKIP
+...     httpx.get(server.url + "/model_info").json()["tag"]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx
+
+SERVICE = "vocalbaby_service.service:VocalBaby"
+HOST = "127.0.0.1"
+
+
+def register_model(data_dir: Path, rounds: int | None = None, seed: int = 0) -> str:
+    """Train on a labelled dataset folder and register the model in the current BentoML store.
+
+    Meant for demo data (``vocalbaby.dataset.demo``): the model is not evaluated. ``rounds``
+    overrides the number of boosting rounds (fewer: faster). Returns the model tag.
+    """
+    from vocalbaby import audio, dataset, features, training
+    from vocalbaby_service import model_store
+
+    manifest = dataset.read(data_dir)
+    signals = {
+        c: audio.load(u).samples for c, u in zip(manifest.clip_id, manifest.uri, strict=True)
+    }
+    table = features.extract(signals)
+    labels = manifest.set_index("clip_id").loc[table.index, "label"]
+    params = dict(training.DEFAULT_PARAMS)
+    if rounds:
+        params["num_boost_round"] = rounds
+    bundle = training.train(table, labels, params, seed=seed)
+    version = f"local-{len(manifest)}-{seed}"
+    bundle.metadata.update(version=version, dataset=str(data_dir))
+    metadata = {
+        "version": version,
+        "metrics": {"note": "not evaluated: a local model for tests and benchmarks"},
+        "feature_config": features.extractor_config(),
+    }
+    return model_store.register(bundle, metadata=metadata)
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and its live descendants (Linux ``/proc``); BentoML's workers have their own
+    sessions, so a process group does not hold them."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo += children.get(pid, [])
+    return tree
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+class LocalServer:
+    """``bentoml serve`` in its own session; stopped with SIGTERM (then SIGKILL for the tree)."""
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        log_path: Path | None = None,
+        cwd: Path | None = None,
+        ready_timeout_s: float = 90.0,
+    ) -> None:
+        self.port = free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self.env = {**os.environ, "BENTOML_DO_NOT_TRACK": "true", **(env or {})}
+        self.log_path = log_path or Path(os.devnull)
+        self.cwd = cwd or Path(__file__).resolve().parents[1]
+        self.ready_timeout_s = ready_timeout_s
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> LocalServer:
+        """Start the server and wait until ``/readyz`` answers 200."""
+        bentoml = Path(sys.executable).with_name("bentoml")
+        command = [str(bentoml), "serve", SERVICE, "--host", HOST, "--port", str(self.port)]
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                command,
+                cwd=self.cwd,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.ready_timeout_s
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                break
+            try:
+                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"server at {self.url} did not become ready:\n{self.log_tail()}")
+
+    def stop(self, timeout_s: float = 20.0) -> int | None:
+        """SIGTERM the server (it stops its workers cleanly); SIGKILL what is left after
+        ``timeout_s``. Returns the server's exit code."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        tree = process_tree(self.process.pid)
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            for pid in tree:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            return self.process.wait()
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines of the server log."""
+        if self.log_path == Path(os.devnull) or not self.log_path.exists():
+            return "(no log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()

@@ -1,0 +1,132 @@
+"""ASGI middleware in front of every route: bearer token, body size limit, request metrics.
+
+- With a token configured, every request except ``OPEN_PATHS`` (health and metrics) and CORS
+  preflights must send ``Authorization: Bearer <token>``; others get 401 (compared with
+  :func:`hmac.compare_digest`).
+- A body larger than ``max_body_bytes`` gets 413 before it is read when ``Content-Length`` says
+  so, and as soon as the limit is crossed for a chunked body (the request is cut off and its
+  response replaced).
+- Requests to ``endpoints`` are counted by status and timed (see :mod:`vocalbaby_service.metrics`).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+from collections.abc import Collection
+from http import HTTPStatus
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vocalbaby_service import metrics
+from vocalbaby_service.errors import RequestError
+
+OPEN_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/metrics"})
+
+UNAUTHORIZED = RequestError(
+    HTTPStatus.UNAUTHORIZED, "unauthorized", "missing or wrong 'Authorization: Bearer' token"
+)
+
+
+def _too_large(limit: int) -> RequestError:
+    return RequestError(
+        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        "upload_too_large",
+        f"request body larger than the limit of {limit} bytes",
+    )
+
+
+async def send_error(send: Send, error: RequestError) -> None:
+    """Count ``error`` and send it as a complete JSON response."""
+    metrics.get().errors.labels(error_type=error.error_type).inc()
+    body = json.dumps(error.body()).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    if error.error_code == HTTPStatus.UNAUTHORIZED:
+        headers.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": int(error.error_code), "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class Gatekeeper:
+    """The middleware (see the module docstring)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        token: str | None,
+        max_body_bytes: int,
+        endpoints: Collection[str],
+    ) -> None:
+        self.app = app
+        self.token = token.encode() if token else None
+        self.max_body_bytes = max_body_bytes
+        self.endpoints = frozenset(endpoints)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        endpoint = scope["path"] if scope["path"] in self.endpoints else None
+        status = HTTPStatus.INTERNAL_SERVER_ERROR.value
+        started = time.perf_counter()
+
+        async def send_and_record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._guarded(scope, receive, send_and_record)
+        finally:
+            if endpoint:
+                metrics.get().observe_request(endpoint, status, time.perf_counter() - started)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope["headers"])
+        if self.token and scope["method"] != "OPTIONS" and not self._authorized(headers):
+            await send_error(send, UNAUTHORIZED)
+            return
+        declared = headers.get(b"content-length", b"").decode("latin-1")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            await send_error(send, _too_large(self.max_body_bytes))
+            return
+        await self._limited(scope, receive, send)
+
+    def _authorized(self, headers: dict[bytes, bytes]) -> bool:
+        scheme, _, credentials = headers.get(b"authorization", b"").partition(b" ")
+        return scheme.lower() == b"bearer" and hmac.compare_digest(credentials.strip(), self.token)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app, cutting the body off (and answering 413) once it exceeds the limit."""
+        received = 0
+        overflow = False
+        answered = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, overflow
+            if overflow:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body_bytes:
+                overflow = True
+                return {"type": "http.disconnect"}
+            return message
+
+        async def replacing_send(message: Message) -> None:
+            nonlocal answered
+            if not overflow:
+                await send(message)
+            elif not answered:
+                answered = True
+                await send_error(send, _too_large(self.max_body_bytes))
+
+        try:
+            await self.app(scope, counting_receive, replacing_send)
+        except Exception:
+            if not overflow:  # not a consequence of cutting the body off
+                raise
+        if overflow and not answered:
+            await send_error(send, _too_large(self.max_body_bytes))

@@ -1,0 +1,273 @@
+"""The VocalBaby HTTP service (BentoML 1.4): classify infant vocalizations in uploaded audio.
+
+Run it with ``bentoml serve vocalbaby_service.service:VocalBaby`` (port 3000), or build a Bento
+with ``bentoml build`` (see ``bentofile.yaml``). The service is thin: uploads are parsed and
+checked in :mod:`vocalbaby_service.uploads`, audio is decoded by :func:`vocalbaby.audio.load` and
+classified by :func:`vocalbaby.inference.analyze_many`, exactly as the CLI and the pipeline do.
+
+Endpoints: ``POST /predict`` (multipart ``files``), ``POST /predict_zip`` (multipart ``file``),
+``POST /predict_features`` (JSON ``{"rows": [{feature: value, ...}]}``, adaptive batching),
+``GET /model_info``; BentoML's ``/healthz``, ``/livez``, ``/readyz`` and ``/metrics``.
+Refused requests get a 4xx JSON body (see :mod:`vocalbaby_service.errors`).
+
+Environment:
+
+- ``VOCALBABY_MODEL_TAG``: model in the BentoML store [``vocalbaby:latest``]; read at import
+  time, so ``bentoml build`` packs that model into the Bento.
+- ``VOCALBABY_API_TOKEN``: when set, every route except health and metrics needs
+  ``Authorization: Bearer <token>``.
+- ``VOCALBABY_CORS_ORIGINS``: comma-separated origins allowed by CORS [CORS off].
+- ``VOCALBABY_PREDICTION_LOG_URI``: folder or ``s3://`` prefix of the prediction log [off];
+  ``VOCALBABY_PREDICTION_LOG_BATCH_ROWS`` [1000] and ``VOCALBABY_PREDICTION_LOG_INTERVAL_S`` [30]
+  set how often it is flushed (see :mod:`vocalbaby_service.prediction_log`).
+- ``VOCALBABY_MAX_*``: request limits (see :mod:`vocalbaby_service.limits`).
+
+Concurrency: one worker process by default, running one request per core at once (``threads``;
+openSMILE and XGBoost release the GIL) and spreading a long file's windows over all cores with
+feature-extraction threads. More processes (a model copy each; measured no better per CPU second
+on 2 cores): ``BENTOML_CONFIG_OPTIONS="services.vocalbaby.workers=2"``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+
+import bentoml
+import numpy as np
+import pandas as pd
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from vocalbaby import features, inference
+from vocalbaby.model import ModelBundle
+from vocalbaby_service import metrics, model_store
+from vocalbaby_service.errors import FileProblem, RequestError, refuse_files
+from vocalbaby_service.limits import Limits
+from vocalbaby_service.middleware import Gatekeeper
+from vocalbaby_service.prediction_log import PredictionLog, Records
+from vocalbaby_service.schemas import FeatureRow
+from vocalbaby_service.uploads import (
+    AudioFiles,
+    Upload,
+    ZipArchive,
+    check_files,
+    decode,
+    unpack_zip,
+)
+
+logger = logging.getLogger(__name__)
+
+MODEL_TAG = os.environ.get("VOCALBABY_MODEL_TAG") or f"{model_store.MODEL_NAME}:latest"
+LIMITS = Limits.from_env()
+ENDPOINTS = ("/predict", "/predict_zip", "/predict_features", "/model_info")
+REQUEST_TIMEOUT_S = 300
+THREADS = os.cpu_count() or 1
+CHECKED_EXTRACTOR_KEYS = ("feature_set", "feature_level", "sample_rate", "num_features")
+
+
+def _http_config() -> dict[str, Any]:
+    origins = [o.strip() for o in os.environ.get("VOCALBABY_CORS_ORIGINS", "").split(",")]
+    if not any(origins):
+        return {}
+    cors = {
+        "enabled": True,
+        "access_control_allow_origins": [o for o in origins if o],
+        "access_control_allow_methods": ["GET", "POST", "OPTIONS"],
+        "access_control_allow_headers": ["Authorization", "Content-Type"],
+    }
+    return {"cors": cors}
+
+
+def _prediction_log(bundle: ModelBundle) -> PredictionLog | None:
+    uri = os.environ.get("VOCALBABY_PREDICTION_LOG_URI")
+    if not uri:
+        return None
+    rows = metrics.get().log_rows
+    return PredictionLog(
+        uri,
+        bundle.feature_names,
+        bundle.classes,
+        batch_rows=int(os.environ.get("VOCALBABY_PREDICTION_LOG_BATCH_ROWS", "1000")),
+        interval_s=float(os.environ.get("VOCALBABY_PREDICTION_LOG_INTERVAL_S", "30")),
+        on_write=rows.labels(outcome="written").inc,
+        on_drop=rows.labels(outcome="dropped").inc,
+        on_error=rows.labels(outcome="failed").inc,
+    )
+
+
+def _check_extractor(bundle: ModelBundle) -> None:
+    """Refuse to serve a model trained on features this server would compute differently."""
+    serving = features.extractor_config()
+    differ = [k for k in CHECKED_EXTRACTOR_KEYS if bundle.feature_config.get(k) != serving[k]]
+    if differ or list(bundle.feature_names) != list(features.feature_names()):
+        raise RuntimeError(
+            f"model features do not match this server's extractor ({differ or 'feature names'}): "
+            f"model {bundle.feature_config}, server {serving}"
+        )
+
+
+def _request_id(ctx: bentoml.Context) -> str:
+    """BentoML's request id (the ``X-BentoML-Request-ID`` response header), or a new one."""
+    span_id = ctx.request.scope.get("request_id")
+    return format(span_id, "016x") if span_id else uuid.uuid4().hex
+
+
+async def _model_info(_: Request) -> JSONResponse:
+    return JSONResponse(bentoml.get_current_service().model_info())
+
+
+@bentoml.service(
+    name="vocalbaby",
+    workers=1,
+    threads=THREADS,
+    traffic={"timeout": REQUEST_TIMEOUT_S},
+    http=_http_config(),
+)
+class VocalBaby:
+    """Infant vocalization classifier: canonical, non_canonical, crying, laughing, junk."""
+
+    model_ref = bentoml.models.BentoModel(MODEL_TAG)  # declares the model: packed by `build`
+
+    def __init__(self) -> None:
+        self.bundle, self.stored = model_store.load(MODEL_TAG)
+        _check_extractor(self.bundle)
+        self.bundle.booster.set_param({"nthread": 1})  # requests already run in parallel
+        meta = self.stored.info.metadata
+        self.version = str(
+            meta.get("version") or self.bundle.metadata.get("version") or self.stored.tag.version
+        )
+        self.metrics = metrics.get()
+        self.metrics.model_info.labels(
+            version=self.version,
+            tag=str(self.stored.tag),
+            feature_set=str(self.bundle.feature_config.get("feature_set")),
+        ).set(1)
+        self.log = _prediction_log(self.bundle)
+        logger.info("serving model %s (version %s)", self.stored.tag, self.version)
+
+    @bentoml.api(input_spec=AudioFiles)
+    def predict(self, files: list[Upload], ctx: bentoml.Context) -> dict[str, Any]:
+        """Classify audio files (multipart field ``files``; wav, flac or ogg; any rate)."""
+        return self._answer(ctx, lambda: self._classify(files, LIMITS.max_files, ctx, "predict"))
+
+    @bentoml.api(input_spec=ZipArchive)
+    def predict_zip(self, file: Upload, ctx: bentoml.Context) -> dict[str, Any]:
+        """Classify every audio file in a ZIP archive (multipart field ``file``)."""
+        return self._answer(
+            ctx,
+            lambda: self._classify(
+                unpack_zip(file, LIMITS), LIMITS.max_zip_members, ctx, "predict_zip"
+            ),
+        )
+
+    @bentoml.api(batchable=True, max_batch_size=512, max_latency_ms=100)
+    def predict_features(self, rows: list[FeatureRow]) -> list[dict[str, Any]]:  # type: ignore[valid-type]
+        """Classify rows of the 88 named eGeMAPS features: a label and probabilities each."""
+        if not rows:
+            return []
+        table = pd.DataFrame(
+            [row.model_dump(by_alias=True) for row in rows],
+            columns=list(features.feature_names()),
+            dtype=float,
+        )
+        proba = self.bundle.predict_proba(table)
+        labels = [str(label) for label in proba.idxmax(axis=1)]
+        no_file = dict.fromkeys(("file", "start_s", "end_s"))
+        records = Records(
+            features=table.to_numpy(np.float32),
+            probabilities=proba.to_numpy(np.float32),
+            labels=labels,
+            columns={**no_file, **self._context(None, "predict_features")},
+        )
+        self._record(records)
+        return [
+            {
+                "label": label,
+                "probabilities": dict(zip(self.bundle.classes, map(float, p), strict=True)),
+            }
+            for label, p in zip(labels, proba.to_numpy(), strict=True)
+        ]
+
+    def model_info(self) -> dict[str, Any]:
+        """The model being served: tag, version, metrics, classes, features, extractor."""
+        meta = self.stored.info.metadata
+        return {
+            "tag": str(self.stored.tag),
+            "version": self.version,
+            "created": self.stored.info.creation_time.isoformat(),
+            "metrics": meta.get("metrics", {}),
+            "metadata": meta,
+            "classes": self.bundle.classes,
+            "feature_names": self.bundle.feature_names,
+            "extractor_config": self.bundle.feature_config,
+        }
+
+    @bentoml.on_shutdown
+    def flush_prediction_log(self) -> None:
+        """Write the buffered prediction-log rows before the process exits."""
+        if self.log:
+            self.log.close()
+
+    def _answer(self, ctx: bentoml.Context, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Run ``work``; a :class:`RequestError` becomes its status and JSON body."""
+        try:
+            return work()
+        except RequestError as exc:
+            self.metrics.errors.labels(error_type=exc.error_type).inc()
+            ctx.response.status_code = exc.error_code
+            return exc.body()
+
+    def _classify(
+        self, uploads: list[Upload], max_files: int, ctx: bentoml.Context, endpoint: str
+    ) -> dict[str, Any]:
+        check_files(uploads, max_files)
+        analyses = inference.analyze_many(decode(uploads, LIMITS), self.bundle)
+        refuse_files(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "feature_extraction_failed",
+            "no features could be extracted",
+            [
+                FileProblem(a.prediction.file, a.prediction.error)
+                for a in analyses
+                if a.prediction.error
+            ],
+        )
+        request_id = _request_id(ctx)
+        self._record(Records.of_analyses(analyses, **self._context(request_id, endpoint)))
+        return {
+            "model_version": self.version,
+            "request_id": request_id,
+            "results": [a.prediction.to_dict() for a in analyses],
+        }
+
+    def _context(self, request_id: str | None, endpoint: str) -> dict[str, object]:
+        """The prediction-log columns that describe the request."""
+        return {
+            "model_version": self.version,
+            "timestamp": datetime.now(UTC),
+            "request_id": request_id,
+            "endpoint": endpoint,
+        }
+
+    def _record(self, records: Records) -> None:
+        """Count the predictions and queue them for the prediction log."""
+        self.metrics.count_predictions(records.labels, self.version)
+        if self.log:
+            self.log.append(records)
+
+
+VocalBaby.add_asgi_middleware(
+    Gatekeeper,
+    token=os.environ.get("VOCALBABY_API_TOKEN") or None,
+    max_body_bytes=LIMITS.max_upload_bytes,
+    endpoints=ENDPOINTS,
+)
+VocalBaby.mount_asgi_app(Starlette(routes=[Route("/model_info", _model_info)]), path="/")

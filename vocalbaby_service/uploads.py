@@ -1,0 +1,289 @@
+"""Uploaded files: multipart parsing, checks, ZIP archives, decoding.
+
+Uploads are read into memory and never written to disk by this module (Starlette spools parts
+over 1 MiB to anonymous temporary files, which vanish when the request is closed). ZIP members
+are read in memory, never extracted, after these checks, in this order:
+
+- member count (``max_zip_members``) and declared uncompressed total (``max_zip_bytes``): 413;
+  :mod:`zipfile` never inflates a member beyond its declared size, so the total is a hard bound;
+- member paths that are absolute or climb out with ``..`` (zip slip): 400;
+- encrypted members: 422; nested archives and non-audio members: 415.
+
+Directory entries and macOS ``__MACOSX/`` metadata are skipped.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from http import HTTPStatus
+from pathlib import Path, PurePosixPath
+from typing import Annotated, Any
+
+import bentoml
+from bentoml.validators import ContentType
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from vocalbaby import audio
+from vocalbaby.dataset import AUDIO_SUFFIXES
+from vocalbaby_service import metrics
+from vocalbaby_service.errors import FileProblem, RequestError, refuse_files
+from vocalbaby_service.limits import Limits
+
+GENERIC_TYPES = frozenset({"", "application/octet-stream"})
+ZIP_TYPES = GENERIC_TYPES | {"application/zip", "application/x-zip-compressed", "application/x-zip"}
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".zst", ".7z", ".rar", ".jar")
+SKIPPED_PREFIXES = ("__MACOSX/",)
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One uploaded file (or archive member), in memory."""
+
+    name: str
+    content_type: str | None
+    data: bytes
+
+
+async def read_form(request: Request, field: str) -> list[Upload]:
+    """The files of multipart field ``field``; refuses other bodies and text values."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "multipart/form-data":
+        raise RequestError(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            f"expected multipart/form-data with file field '{field}', "
+            f"got {media_type or 'no content type'}",
+        )
+    try:
+        form = await request.form()
+    except HTTPException as exc:
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST, "malformed_request", f"unreadable multipart body: {exc.detail}"
+        ) from exc
+    try:
+        return [await _upload(value, field, i) for i, value in enumerate(form.getlist(field))]
+    finally:
+        await form.close()
+
+
+async def _upload(value: UploadFile | str, field: str, position: int) -> Upload:
+    if not isinstance(value, UploadFile):
+        raise RequestError(
+            HTTPStatus.BAD_REQUEST,
+            "not_a_file",
+            f"field '{field}' must hold file uploads, not text",
+        )
+    name = value.filename or f"{field}[{position}]"
+    return Upload(name, value.content_type, await value.read())
+
+
+class _FormInput(bentoml.IODescriptor):
+    """Input parsed by :func:`read_form` instead of BentoML's multipart handling.
+
+    BentoML would write each part to a temporary file and lose the part's file name and content
+    type, and it fetches URLs given as text values; here parts stay in memory as :class:`Upload`.
+    """
+
+    @classmethod
+    async def from_http_request(cls, request: Request, serde: Any) -> bentoml.IODescriptor:
+        (field,) = cls.model_fields
+        try:
+            value = cls._value(await read_form(request, field))
+        except RequestError as exc:
+            metrics.get().errors.labels(error_type=exc.error_type).inc()
+            raise
+        return cls.model_construct(**{field: value})
+
+    @classmethod
+    def _value(cls, uploads: list[Upload]) -> list[Upload] | Upload:
+        return uploads
+
+
+class AudioFiles(_FormInput):
+    """Multipart field ``files``: one or more wav, flac or ogg files."""
+
+    files: list[Annotated[Path, ContentType("audio/*")]]
+
+
+class ZipArchive(_FormInput):
+    """Multipart field ``file``: one ZIP archive of wav, flac or ogg files."""
+
+    file: Annotated[Path, ContentType("application/zip")]
+
+    @classmethod
+    def _value(cls, uploads: list[Upload]) -> Upload:
+        if len(uploads) != 1:
+            raise RequestError(
+                HTTPStatus.BAD_REQUEST,
+                "expected_one_archive",
+                f"field 'file' must hold exactly one ZIP archive, got {len(uploads)} files",
+            )
+        return uploads[0]
+
+
+def _suffix(name: str) -> str:
+    return PurePosixPath(name.replace("\\", "/")).suffix.lower()
+
+
+def _is_audio_type(content_type: str | None) -> bool:
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    return media_type in GENERIC_TYPES or media_type.startswith("audio/")
+
+
+def check_files(uploads: list[Upload], max_files: int) -> None:
+    """Refuse too many files, non-audio content types or names, and empty files."""
+    if not uploads:
+        raise RequestError(HTTPStatus.BAD_REQUEST, "no_files", "the request holds no files")
+    if len(uploads) > max_files:
+        raise RequestError(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            "too_many_files",
+            f"{len(uploads)} files, at most {max_files} per request",
+        )
+    refuse_files(
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "not audio",
+        [
+            FileProblem(u.name, f"content type {u.content_type!r} is not audio/*")
+            for u in uploads
+            if not _is_audio_type(u.content_type)
+        ],
+    )
+    refuse_files(
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_file_type",
+        "unsupported file type",
+        [
+            FileProblem(u.name, f"expected one of {', '.join(AUDIO_SUFFIXES)}")
+            for u in uploads
+            if _suffix(u.name) not in AUDIO_SUFFIXES
+        ],
+    )
+    refuse_files(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        "empty_file",
+        "empty file",
+        [FileProblem(u.name, "empty file (0 bytes)") for u in uploads if not u.data],
+    )
+
+
+def decode(uploads: list[Upload], limits: Limits) -> list[audio.Audio]:
+    """Decode every upload to 16 kHz mono; refuse (422) all that cannot be used."""
+    decoded, problems = [], []
+    for upload in uploads:
+        try:
+            decoded.append(audio.load(upload.data, upload.name, max_duration_s=limits.max_audio_s))
+        except audio.AudioError as exc:
+            problems.append(FileProblem(upload.name, exc.reason))
+    refuse_files(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_audio", "unusable audio", problems)
+    return decoded
+
+
+def _is_unsafe(name: str) -> bool:
+    path = name.replace("\\", "/")
+    return path.startswith("/") or bool(_DRIVE.match(path)) or ".." in path.split("/")
+
+
+def unpack_zip(archive: Upload, limits: Limits) -> list[Upload]:
+    """The audio members of a ZIP archive, read in memory after the checks of the module doc."""
+    media_type = (archive.content_type or "").split(";")[0].strip().lower()
+    if media_type not in ZIP_TYPES:
+        raise RequestError(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "not a ZIP archive",
+            [FileProblem(archive.name, f"content type {archive.content_type!r} is not a ZIP")],
+        )
+    try:
+        with zipfile.ZipFile(io.BytesIO(archive.data)) as zf:
+            members = [
+                info
+                for info in zf.infolist()
+                if not info.is_dir() and not info.filename.startswith(SKIPPED_PREFIXES)
+            ]
+            _check_members(archive.name, members, limits)
+            return [Upload(m.filename, None, _read_member(zf, m)) for m in members]
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:
+        raise RequestError(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "invalid_archive",
+            "unreadable ZIP archive",
+            [FileProblem(archive.name, str(exc) or type(exc).__name__)],
+        ) from exc
+
+
+def _read_member(zf: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
+    try:
+        return zf.read(member)
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+        raise RequestError(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "invalid_archive",
+            "unreadable archive member",
+            [FileProblem(member.filename, str(exc) or type(exc).__name__)],
+        ) from exc
+
+
+def _check_members(name: str, members: list[zipfile.ZipInfo], limits: Limits) -> None:
+    if len(members) > limits.max_zip_members:
+        raise RequestError(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            "too_many_members",
+            "too many files in the archive",
+            [FileProblem(name, f"{len(members)} files, at most {limits.max_zip_members}")],
+        )
+    total = sum(m.file_size for m in members)
+    if total > limits.max_zip_bytes:
+        raise RequestError(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            "archive_too_large",
+            "archive too large when uncompressed",
+            [FileProblem(name, f"{total} bytes uncompressed, at most {limits.max_zip_bytes}")],
+        )
+    checks = [
+        (
+            HTTPStatus.BAD_REQUEST,
+            "unsafe_path",
+            "absolute or '..' member path",
+            lambda m: _is_unsafe(m.filename),
+        ),
+        (
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "encrypted_member",
+            "encrypted member",
+            lambda m: bool(m.flag_bits & 0x1),
+        ),
+        (
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            "nested_archive",
+            "archives inside the archive are not accepted",
+            lambda m: _suffix(m.filename) in ARCHIVE_SUFFIXES,
+        ),
+        (
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_file_type",
+            f"not audio (expected {', '.join(AUDIO_SUFFIXES)})",
+            lambda m: _suffix(m.filename) not in AUDIO_SUFFIXES,
+        ),
+    ]
+    for status, error_type, reason, failing in checks:
+        refuse_files(
+            status,
+            error_type,
+            reason,
+            [FileProblem(m.filename, reason) for m in members if failing(m)],
+        )
+    if not members:
+        raise RequestError(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "empty_archive",
+            "no audio files in the archive",
+            [FileProblem(name, "the archive holds no files")],
+        )
