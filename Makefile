@@ -23,7 +23,7 @@ PIP_ARGS_PY := import tomllib; p = tomllib.load(open("pyproject.toml", "rb")); \
 	extras = ",".join(p["project"].get("optional-dependencies", {})); \
 	print("-e", f".[{extras}]", *p["dependency-groups"]["dev"], sep="\0", end="")
 
-.PHONY: help venv test lint format demo dev dagster-home bench clean
+.PHONY: help venv test lint format demo dev serve dagster-home bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,10 +54,15 @@ test: venv lint ## Lint, then the whole pytest suite (unit + integration)
 
 demo: venv dagster-home ## Train on the synthetic demo data: every asset, then the summary
 	DAGSTER_HOME=$(DAGSTER_HOME_DIR) $(BIN)/vocalbaby-pipeline train
-	@echo "Browse the run and its assets: make dev  (Dagster UI on http://127.0.0.1:3000)"
+	@echo "Browse the run and its assets: make dev    (Dagster UI on http://127.0.0.1:3001)"
+	@echo "Serve the registered model:    make serve  (API on http://127.0.0.1:3000)"
 
-dev: venv dagster-home ## Dagster UI + daemon with DAGSTER_HOME=.dagster_home
-	DAGSTER_HOME=$(DAGSTER_HOME_DIR) $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1
+dev: venv dagster-home ## Dagster UI + daemon on http://127.0.0.1:3001 (DAGSTER_HOME=.dagster_home)
+	DAGSTER_HOME=$(DAGSTER_HOME_DIR) $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3001
+
+serve: venv ## Serve vocalbaby:latest on http://127.0.0.1:3000, logging predictions for drift
+	VOCALBABY_PREDICTION_LOG_URI=$${VOCALBABY_PREDICTION_LOG_URI:-$(VOCALBABY_ARTIFACTS_URI)/prediction_log} \
+		$(BIN)/bentoml serve vocalbaby_service.service:VocalBaby --host 127.0.0.1 --port 3000
 
 dagster-home:
 	mkdir -p $(DAGSTER_HOME_DIR)

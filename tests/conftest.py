@@ -54,3 +54,36 @@ def real_dev() -> Path:
 def demo_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic demo dataset (300 clips, seed 0), generated once per session."""
     return dataset.demo(tmp_path_factory.mktemp("demo") / "data", clips=300, seed=0)
+
+
+# --- Drift: reference_features materialized on the demo set (tests/drift/helpers.py) -----------
+
+
+@pytest.fixture(scope="session")
+def drift_setup(demo_dataset: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Settings and an instance holding ``reference_features`` of the 300-clip demo set.
+
+    Tests write their own days into ``settings.prediction_log()`` and materialize them.
+    """
+    from tests.drift.helpers import materialize_reference  # imports Dagster: only when used
+    from vocalbaby_assets.resources import VocalBabySettings
+
+    artifacts = tmp_path_factory.mktemp("drift-artifacts")
+    return materialize_reference(
+        VocalBabySettings(dataset_uri=str(demo_dataset), artifacts_uri=str(artifacts))
+    )
+
+
+# --- Pipeline: the whole graph materialized once on the demo set (tests/pipeline/conftest.py) --
+
+
+@pytest.fixture(scope="session")
+def trained(demo_dataset: Path, tmp_path_factory: pytest.TempPathFactory):
+    """One full materialization on the 300-clip demo set (pipeline and evaluation tests)."""
+    from tests.pipeline.conftest import run_pipeline  # imports Dagster: only when used
+    from vocalbaby_assets.resources import VocalBabySettings
+
+    artifacts = tmp_path_factory.mktemp("artifacts")
+    settings = VocalBabySettings(dataset_uri=str(demo_dataset), artifacts_uri=str(artifacts))
+    result = run_pipeline(settings, trials=4)
+    return settings, result

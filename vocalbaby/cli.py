@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from vocalbaby import audio, dataset, features, inference, metrics, storage
 from vocalbaby.dataset import AUDIO_SUFFIXES
+from vocalbaby.drift_cli import drift
 from vocalbaby.labels import CLASSES
 from vocalbaby.model import ModelBundle, ModelError
 
@@ -210,6 +211,8 @@ def _write_predictions(
         out.write_text(document + "\n")
         typer.echo(f"wrote {len(predictions)} file(s) to {out}", err=True)
 
+
+app.command("drift")(drift)
 
 if __name__ == "__main__":
     app()

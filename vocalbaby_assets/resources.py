@@ -31,6 +31,14 @@ class VocalBabySettings(ConfigurableResource):
         default=None,
         description="Optuna RDB URL; default SQLite under a local artifacts folder.",
     )
+    prediction_log_uri: str | None = Field(
+        default=None,
+        description="The service's prediction log (folder or s3:// prefix); "
+        "default <artifacts>/prediction_log.",
+    )
+    pushgateway_url: str | None = Field(
+        default=None, description="Prometheus Pushgateway for drift scores; empty: no push."
+    )
 
     @property
     def is_demo(self) -> bool:
@@ -52,6 +60,10 @@ class VocalBabySettings(ConfigurableResource):
         """A location under the artifacts URI."""
         return storage.join(self.artifacts_uri, *parts)
 
+    def prediction_log(self) -> str:
+        """Where the service logs its predictions (features, label, timestamp)."""
+        return self.prediction_log_uri or self.path("prediction_log")
+
     def study_storage(self) -> str | None:
         """Where Optuna keeps the study: configured RDB, else SQLite beside local artifacts."""
         if self.optuna_storage:
@@ -68,6 +80,8 @@ def settings_from_env() -> VocalBabySettings:
         dataset_uri=os.environ.get("VOCALBABY_DATASET_URI") or None,
         artifacts_uri=os.environ.get("VOCALBABY_ARTIFACTS_URI", "artifacts"),
         optuna_storage=os.environ.get("VOCALBABY_OPTUNA_STORAGE") or None,
+        prediction_log_uri=os.environ.get("VOCALBABY_PREDICTION_LOG_URI") or None,
+        pushgateway_url=os.environ.get("VOCALBABY_PUSHGATEWAY_URL") or None,
     )
 
 

@@ -25,6 +25,14 @@ QUERY = """
   }
 }
 """
+AUTOMATION_QUERY = """
+{
+  repositoriesOrError { ... on RepositoryConnection { nodes {
+    sensors { name sensorState { status } }
+    schedules { name scheduleState { status } }
+  } } }
+}
+"""
 
 
 def _graphql(url: str, query: str) -> dict:
@@ -77,9 +85,19 @@ def test_code_location_loads_with_every_asset_and_check(webserver) -> None:
     assert set(nodes) == {
         "raw_clips", "data_splits", "clip_features", "training_set", "tuned_hyperparameters",
         "vocalbaby_model", "model_evaluation", "bento_model",
+        "reference_features", "production_batches", "drift_report",
     }  # fmt: skip
     checks = {
         c["name"]: c["blocking"] for n in nodes.values() for c in n["assetChecksOrError"]["checks"]
     }
     assert checks["raw_clips_readable"] and checks["data_splits_disjoint"] and checks["uar_gate"]
     assert checks["raw_clips_durations"] is False
+    assert checks["feature_drift"] is False and checks["label_drift"] is False
+
+
+def test_drift_schedule_and_sensor_run_by_default(webserver) -> None:
+    data = _graphql(webserver, AUTOMATION_QUERY)
+    (repository,) = data["repositoriesOrError"]["nodes"]
+    states = {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]}
+    states |= {s["name"]: s["scheduleState"]["status"] for s in repository["schedules"]}
+    assert states == {"prediction_log_sensor": "RUNNING", "nightly_drift": "RUNNING"}

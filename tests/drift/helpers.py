@@ -1,0 +1,83 @@
+"""Prediction-log files as the service writes them, and Dagster runs of the drift assets."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from dagster import AssetKey, DagsterInstance, ExecuteInProcessResult, RunConfig, materialize
+
+from tests.pipeline.conftest import QUIET, run_pipeline
+from vocalbaby.features import feature_names
+from vocalbaby.labels import CLASSES
+from vocalbaby_assets.assets.drift import DriftReportConfig, log_days
+from vocalbaby_assets.definitions import ALL_ASSETS, ASSET_CHECKS
+from vocalbaby_assets.resources import VocalBabySettings, io_manager_for
+
+REFERENCE_ASSETS = ("raw_clips", "data_splits", "clip_features", "reference_features")
+
+
+@dataclass
+class DriftSetup:
+    """Settings and an instance where ``reference_features`` is materialized on a demo set."""
+
+    settings: VocalBabySettings
+    instance: DagsterInstance
+    clips: pd.DataFrame  # features, label and split of every demo clip
+
+
+def log_rows(table: pd.DataFrame, day: str) -> pd.DataFrame:
+    """Rows of the service's prediction log for feature rows with a (predicted) ``label``."""
+    rows = table[[*feature_names(), "label"]].reset_index(drop=True)
+    proba = pd.get_dummies(rows["label"]).reindex(columns=CLASSES, fill_value=False)
+    return pd.concat([rows, proba.astype(float).add_prefix("p_")], axis=1).assign(
+        model_version="20261101T000000Z-test",
+        timestamp=pd.Timestamp(day, tz="UTC") + pd.to_timedelta(np.arange(len(rows)), "s"),
+        file=[f"clip{i}.wav" for i in range(len(rows))],
+        request_id=[uuid.uuid4().hex for _ in range(len(rows))],
+    )
+
+
+def write_log(root: str | Path, day: str, table: pd.DataFrame, batches: int = 2) -> list[Path]:
+    """``table`` as ``batches`` files ``date=DAY/<timestamp>-<uuid>.parquet`` under ``root``."""
+    rows = log_rows(table, day)
+    paths = []
+    for i, chunk in enumerate(np.array_split(np.arange(len(rows)), batches)):
+        path = Path(root, f"date={day}", f"{day}T{i:02d}0000Z-{uuid.uuid4()}.parquet")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rows.iloc[chunk].to_parquet(path)
+        paths.append(path)
+    return paths
+
+
+def materialize_reference(settings: VocalBabySettings) -> DriftSetup:
+    """Run the graph up to ``reference_features``; keep the clips' features and splits."""
+    instance = DagsterInstance.ephemeral()
+    result = run_pipeline(settings, REFERENCE_ASSETS, instance=instance)
+    assert result.success, "materializing reference_features failed"
+    splits = result.output_for_node("data_splits").set_index("clip_id")
+    clips = result.output_for_node("clip_features").join(splits[["label", "split"]])
+    return DriftSetup(settings, instance, clips)
+
+
+def materialize_day(
+    setup: DriftSetup, day: str, config: DriftReportConfig | None = None
+) -> ExecuteInProcessResult:
+    """Materialize ``production_batches`` and ``drift_report`` for one day of the log."""
+    setup.instance.add_dynamic_partitions(log_days.name, [day])
+    ops = {"drift_report": config} if config else {}
+    return materialize(
+        [*ALL_ASSETS, *ASSET_CHECKS],
+        selection=[AssetKey("production_batches"), AssetKey("drift_report")],
+        partition_key=day,
+        resources={
+            "settings": setup.settings,
+            "io_manager": io_manager_for(setup.settings, "local"),
+        },
+        run_config={**RunConfig(ops=ops).to_config_dict(), **QUIET},
+        instance=setup.instance,
+        raise_on_error=False,
+    )

@@ -1,0 +1,97 @@
+"""vocalbaby.drift: the calibrated drift tests, in both directions, and the prediction log."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.drift.helpers import write_log
+from vocalbaby import drift
+from vocalbaby.features import feature_names
+
+
+def test_samples_of_the_reference_are_not_drift(reference: pd.DataFrame) -> None:
+    results = [
+        drift.compare(reference, reference.sample(60, random_state=seed), report=False)
+        for seed in range(20)
+    ]
+    assert not any(r.dataset_drift for r in results)
+    assert not any(r.label_drift for r in results)
+    assert max(r.drift_share for r in results) < 0.05
+
+
+def test_a_recording_channel_change_is_drift(
+    reference: pd.DataFrame, shifted_features: pd.DataFrame
+) -> None:
+    clips = reference.sample(100, random_state=0).index
+    same = drift.compare(reference, reference.loc[clips], report=False)
+    shifted = drift.compare(reference, shifted_features.loc[clips], report=False)
+    assert shifted.dataset_drift and not same.dataset_drift
+    assert shifted.drift_share > same.drift_share + 0.1
+    assert "equivalentSoundLevel_dBp" in shifted.drifted  # 6 dB quieter
+    assert shifted.scores.is_monotonic_decreasing
+    assert not shifted.label_drift  # same clips, same labels
+
+
+def test_real_recordings_against_the_synthetic_reference_are_drift(
+    reference: pd.DataFrame, real_features: pd.DataFrame
+) -> None:
+    result = drift.compare(reference, real_features, report=False)
+    assert result.dataset_drift and result.drift_share > 0.2
+    assert result.label_drift  # only crying and junk
+    shares = result.label_shares["current"]
+    assert shares[["crying", "junk"]].sum() == pytest.approx(1.0)
+
+
+def test_a_label_shift_alone_is_label_drift(reference: pd.DataFrame) -> None:
+    current = reference.sample(100, random_state=0).assign(label="crying")
+    result = drift.compare(reference, current, report=False)
+    assert result.label_drift and not result.dataset_drift
+    assert result.label_score > 2 * result.label_threshold
+
+
+def test_small_batches_need_larger_distances() -> None:
+    threshold = drift.DriftConfig().features
+    assert threshold.at(10_000, 10_000) == threshold.floor
+    assert threshold.at(20, 367) > threshold.at(50, 367) > threshold.floor
+
+
+def test_features_are_required_and_labels_optional(reference: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="current lacks 1 feature column"):
+        drift.compare(reference, reference.drop(columns=feature_names()[0]), report=False)
+    unlabelled = drift.compare(reference, reference.drop(columns="label"), report=False)
+    assert unlabelled.label_score is None and unlabelled.label_drift is None
+    with pytest.raises(ValueError, match="no Evidently report"):
+        drift.save(unlabelled, "unused.html")
+
+
+def test_read_log_reads_every_day_or_one(tmp_path, reference: pd.DataFrame) -> None:
+    write_log(tmp_path, "2026-11-01", reference.head(30), batches=2)
+    write_log(tmp_path, "2026-11-02", reference.tail(20), batches=3)
+    (tmp_path / "README.txt").write_text("not part of the log")
+    assert {d: len(f) for d, f in drift.log_files(str(tmp_path)).items()} == {
+        "2026-11-01": 2,
+        "2026-11-02": 3,
+    }
+    day = drift.read_log(str(tmp_path), day="2026-11-02")
+    assert len(day) == 20 and list(day.columns[-3:]) == ["label", "timestamp", "model_version"]
+    assert len(drift.read_log(str(tmp_path))) == 50
+    with pytest.raises(FileNotFoundError, match="no prediction log files"):
+        drift.read_log(str(tmp_path), day="2026-11-03")
+
+
+def test_read_log_names_a_file_that_is_not_a_log(tmp_path, reference: pd.DataFrame) -> None:
+    (path,) = write_log(tmp_path, "2026-11-01", reference.head(5), batches=1)
+    pd.read_parquet(path).drop(columns="timestamp").to_parquet(path)
+    with pytest.raises(ValueError, match=rf"{path.name}: not a prediction log file"):
+        drift.read_log(str(tmp_path))
+
+
+def test_channel_shift_scales_and_adds_noise() -> None:
+    rng = np.random.default_rng(0)
+    signal = np.full(1600, 0.1, dtype=np.float32)
+    quieter = drift.channel_shift(signal, -20, None, rng)
+    assert quieter.dtype == np.float32 and np.allclose(quieter, 0.01)
+    noisy = drift.channel_shift(signal, 0, 20, rng)
+    assert np.std(noisy) == pytest.approx(0.01, rel=0.1)
