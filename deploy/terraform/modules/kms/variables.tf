@@ -1,0 +1,4 @@
+variable "name" {
+  description = "Prefix of every resource name, e.g. vocalbaby-production."
+  type        = string
+}
