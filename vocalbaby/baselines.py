@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -39,12 +41,38 @@ def upsample(
     return features.iloc[index], labels.iloc[index]
 
 
-def _linear_svc(
-    c: float, features: pd.DataFrame, labels: pd.Series, seed: int
-) -> tuple[Pipeline, pd.Series]:
-    x, y = upsample(features.fillna(features.median()).fillna(0.0), labels, seed)
+@dataclass(frozen=True)
+class CompareSVM:
+    """A fitted ComParE-style SVM: training medians, MinMaxScaler + LinearSVC, its C."""
+
+    pipeline: Pipeline
+    medians: pd.Series
+    c: float
+
+    def predict(self, features: pd.DataFrame) -> np.ndarray:
+        """The predicted class of each row (missing values filled with the training medians)."""
+        return self.pipeline.predict(features.fillna(self.medians))
+
+
+def linear_svc(c: float, features: pd.DataFrame, labels: pd.Series, seed: int = 0) -> CompareSVM:
+    """Median-impute, upsample by replication, then fit MinMaxScaler + LinearSVC."""
+    medians = features.median().fillna(0.0)
+    x, y = upsample(features.fillna(medians), labels, seed)
     model = make_pipeline(MinMaxScaler(), LinearSVC(C=c, max_iter=20_000, random_state=seed))
-    return model.fit(x, y), features.median().fillna(0.0)
+    return CompareSVM(model.fit(x, y), medians, c)
+
+
+def fit_compare_svm(
+    train: tuple[pd.DataFrame, pd.Series], valid: tuple[pd.DataFrame, pd.Series], seed: int = 0
+) -> CompareSVM:
+    """The ComParE 2019 procedure: C with the best validation UAR, refit on train + valid."""
+    scores = {
+        c: uar(valid[1], linear_svc(c, *train, seed).predict(valid[0])) for c in COMPARE_C_GRID
+    }
+    best_c = max(scores, key=scores.get)
+    return linear_svc(
+        best_c, pd.concat([train[0], valid[0]]), pd.concat([train[1], valid[1]]), seed
+    )
 
 
 def compare_svm(
@@ -54,11 +82,5 @@ def compare_svm(
     seed: int = 0,
 ) -> tuple[np.ndarray, float]:
     """The ComParE 2019 procedure; returns test predictions and the chosen C."""
-    scores = {}
-    for c in COMPARE_C_GRID:
-        model, medians = _linear_svc(c, *train, seed)
-        scores[c] = uar(valid[1], model.predict(valid[0].fillna(medians)))
-    best_c = max(scores, key=scores.get)
-    both = pd.concat([train[0], valid[0]]), pd.concat([train[1], valid[1]])
-    model, medians = _linear_svc(best_c, *both, seed)
-    return model.predict(test_features.fillna(medians)), best_c
+    model = fit_compare_svm(train, valid, seed)
+    return model.predict(test_features), model.c

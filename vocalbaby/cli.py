@@ -11,7 +11,7 @@ import pandas as pd
 import typer
 from tqdm import tqdm
 
-from vocalbaby import audio, dataset, features, inference, metrics, storage
+from vocalbaby import audio, dataset, evaluation, features, inference, metrics, splits, storage
 from vocalbaby.dataset import AUDIO_SUFFIXES
 from vocalbaby.drift_cli import drift
 from vocalbaby.labels import CLASSES
@@ -79,7 +79,9 @@ def evaluate(
     with tqdm(total=len(signals), desc="features", unit="clip", disable=as_json) as bar:
         table = features.extract(signals, workers=workers, progress=lambda d, t: bar.update(1))
     truth = manifest.set_index("clip_id").loc[table.index, "label"]
-    result = metrics.report(truth, bundle.predict(table))
+    children = splits.groups(manifest).set_axis(manifest["clip_id"]).loc[table.index]
+    predicted = bundle.predict(table)
+    result = evaluation.with_intervals(metrics.report(truth, predicted), truth, predicted, children)
     result |= {"model_version": bundle.version, "dataset": dataset_uri}
     typer.echo(json.dumps(result, indent=2) if as_json else metrics.format_text(result))
 

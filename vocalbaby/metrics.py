@@ -2,13 +2,58 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+from sklearn.metrics import confusion_matrix
 
+from vocalbaby import plots
 from vocalbaby.labels import CLASSES
+
+
+def confusion(
+    y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str] = CLASSES
+) -> np.ndarray:
+    """Counts of (true, predicted) pairs: rows true, columns predicted, in ``labels`` order."""
+    return confusion_matrix(np.asarray(y_true), np.asarray(y_pred), labels=list(labels))
+
+
+def scores(counts: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-class and macro scores of confusion matrices, vectorised over leading axes.
+
+    ``counts`` has shape ``(..., K, K)``. Per-class scores with no support (or no prediction)
+    are 0, as scikit-learn's ``zero_division=0``; classes without support are left out of the
+    macro averages. UAR and macro-F1 are NaN where no class has support.
+
+    >>> float(scores(np.array([[2, 0], [1, 1]]))["uar"])
+    0.75
+    """
+    counts = np.asarray(counts, dtype=float)
+    hits = np.diagonal(counts, axis1=-2, axis2=-1)
+    support, predicted = counts.sum(axis=-1), counts.sum(axis=-2)
+    recall = _ratio(hits, support)
+    precision = _ratio(hits, predicted)
+    f1 = _ratio(2 * hits, support + predicted)
+    present = support > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "recall": recall,
+            "precision": precision,
+            "f1": f1,
+            "support": support,
+            "uar": (recall * present).sum(axis=-1) / present.sum(axis=-1),
+            "macro_f1": (f1 * present).sum(axis=-1) / present.sum(axis=-1),
+            "accuracy": hits.sum(axis=-1) / counts.sum(axis=(-2, -1)),
+        }
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    return np.divide(
+        numerator,
+        denominator,
+        out=np.zeros(np.broadcast(numerator, denominator).shape),
+        where=denominator > 0,
+    )
 
 
 def report(
@@ -23,27 +68,24 @@ def report(
     0.5
     """
     labels = list(labels)
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0
-    )
-    present = support > 0
+    counts = confusion(y_true, y_pred, labels)
+    s = scores(counts)
     return {
-        "uar": float(recall[present].mean()),
-        "macro_f1": float(f1[present].mean()),
-        "accuracy": float((y_true == y_pred).mean()),
+        "uar": float(s["uar"]),
+        "macro_f1": float(s["macro_f1"]),
+        "accuracy": float(s["accuracy"]),
         "n": len(y_true),
         "labels": labels,
         "per_class": {
             label: {
-                "precision": float(precision[i]),
-                "recall": float(recall[i]),
-                "f1": float(f1[i]),
-                "support": int(support[i]),
+                "precision": float(s["precision"][i]),
+                "recall": float(s["recall"][i]),
+                "f1": float(s["f1"][i]),
+                "support": int(s["support"][i]),
             }
             for i, label in enumerate(labels)
         },
-        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+        "confusion_matrix": counts.tolist(),
     }
 
 
@@ -53,18 +95,27 @@ def uar(y_true: Sequence[str], y_pred: Sequence[str]) -> float:
 
 
 def format_text(result: dict[str, object]) -> str:
-    """A plain-text table of a :func:`report` for terminals."""
+    """A plain-text table of a :func:`report` for terminals, with its bootstrap intervals when
+    it has ``intervals`` (see :func:`vocalbaby.evaluation.with_intervals`)."""
     labels = result["labels"]
+    found = result.get("intervals")
     lines = [
         f"UAR {result['uar']:.3f}   macro-F1 {result['macro_f1']:.3f}   "
-        f"accuracy {result['accuracy']:.3f}   n={result['n']}",
-        "",
-        f"{'class':<14}{'recall':>8}{'precision':>11}{'f1':>8}{'support':>9}",
+        f"accuracy {result['accuracy']:.3f}   n={result['n']}"
     ]
+    if found:
+        lines.append(
+            f"{round(100 * found['level'])}% CI over {found['n_groups']} children: "
+            f"UAR {_span(found['uar'])}   macro-F1 {_span(found['macro_f1'])}"
+        )
+    ci_header = f"{'recall CI':>14}" if found else ""
+    lines += ["", f"{'class':<14}{'recall':>8}{ci_header}{'precision':>11}{'f1':>8}{'support':>9}"]
     for label in labels:
         m = result["per_class"][label]
+        ci = f"{_span(found['recall'][label]):>14}" if found else ""
         lines.append(
-            f"{label:<14}{m['recall']:>8.3f}{m['precision']:>11.3f}{m['f1']:>8.3f}{m['support']:>9d}"
+            f"{label:<14}{m['recall']:>8.3f}{ci}{m['precision']:>11.3f}{m['f1']:>8.3f}"
+            f"{m['support']:>9d}"
         )
     lines += ["", "confusion matrix (rows: true, columns: predicted)"]
     width = max(len(x) for x in labels) + 2
@@ -74,24 +125,32 @@ def format_text(result: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
-def confusion_matrix_png(result: dict[str, object], title: str = "Confusion matrix") -> bytes:
-    """The confusion matrix as a PNG, counts with row-normalised shading."""
-    import matplotlib
+def _span(interval: dict[str, float] | None) -> str:
+    return "-" if interval is None else f"{interval['low']:.3f}-{interval['high']:.3f}"
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
+def normalized_confusion(result: dict[str, object]) -> np.ndarray:
+    """The confusion matrix as shares of each true class (rows sum to 1; 0 for absent classes)."""
+    counts = np.asarray(result["confusion_matrix"], dtype=float)
+    rows = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts, rows, out=np.zeros(counts.shape), where=rows > 0)
+
+
+def confusion_matrix_png(
+    result: dict[str, object], title: str = "Confusion matrix", normalize: bool = False
+) -> bytes:
+    """The confusion matrix as a PNG with row-normalised shading: counts, or with ``normalize``
+    the share of each true class."""
     labels = result["labels"]
     counts = np.asarray(result["confusion_matrix"])
-    rows = counts.sum(axis=1, keepdims=True)
-    share = np.divide(counts, rows, out=np.zeros(counts.shape, dtype=float), where=rows > 0)
-    fig, ax = plt.subplots(figsize=(5.6, 4.8), dpi=100)
+    share = normalized_confusion(result)
+    fig, ax = plots.pyplot().subplots(figsize=(5.6, 4.8), dpi=100)
     ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     for (i, j), value in np.ndenumerate(counts):
         ax.text(
             j,
             i,
-            str(value),
+            f"{share[i, j]:.2f}" if normalize else str(value),
             ha="center",
             va="center",
             color="white" if share[i, j] > 0.5 else "black",
@@ -99,13 +158,9 @@ def confusion_matrix_png(result: dict[str, object], title: str = "Confusion matr
     ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right")
     ax.set_yticks(range(len(labels)), labels)
     ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    ax.set_ylabel("true" + (" (rows sum to 1)" if normalize else ""))
     ax.set_title(f"{title} (UAR {result['uar']:.3f})")
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return buffer.getvalue()
+    return plots.png(fig)
 
 
 def gate(result: dict[str, object], min_uar: float) -> dict[str, object]:

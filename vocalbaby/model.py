@@ -20,6 +20,7 @@ import pandas as pd
 import xgboost as xgb
 
 from vocalbaby import storage
+from vocalbaby.evaluation import apply_temperature
 from vocalbaby.features import extractor_config
 
 BOOSTER_FILE, IMPUTER_FILE, BUNDLE_FILE = "booster.json", "imputer.json", "bundle.json"
@@ -41,6 +42,7 @@ class ModelBundle:
     feature_names: list[str]
     feature_config: dict[str, object] = field(default_factory=extractor_config)
     metadata: dict[str, object] = field(default_factory=dict)
+    temperature: float = 1.0  # probability calibration (1: none); never changes the argmax
 
     @property
     def version(self) -> str:
@@ -60,10 +62,11 @@ class ModelBundle:
 
     def predict_proba(self, features: pd.DataFrame) -> pd.DataFrame:
         """Class probabilities, one row per input row, columns in :attr:`classes` order."""
-        proba = self.booster.inplace_predict(self._matrix(features))
-        return pd.DataFrame(
-            np.asarray(proba).reshape(len(features), -1), index=features.index, columns=self.classes
-        )
+        proba = np.asarray(self.booster.inplace_predict(self._matrix(features)))
+        proba = proba.reshape(len(features), -1)
+        if self.temperature != 1.0:
+            proba = apply_temperature(proba, self.temperature)
+        return pd.DataFrame(proba, index=features.index, columns=self.classes)
 
     def predict(self, features: pd.DataFrame) -> pd.Series:
         """The most probable class of each row."""
@@ -80,6 +83,7 @@ class ModelBundle:
             "feature_names": self.feature_names,
             "feature_config": self.feature_config,
             "metadata": self.metadata,
+            "temperature": self.temperature,
         }
         storage.write_bytes(storage.join(uri, BUNDLE_FILE), _dumps(manifest))
         return uri
@@ -104,6 +108,7 @@ class ModelBundle:
             feature_names=manifest["feature_names"],
             feature_config=manifest["feature_config"],
             metadata=manifest["metadata"],
+            temperature=float(manifest.get("temperature", 1.0)),
         )
 
 

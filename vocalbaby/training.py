@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import optuna
@@ -16,6 +17,7 @@ import pandas as pd
 import xgboost as xgb
 from imblearn.over_sampling import SMOTE, RandomOverSampler
 from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.utils.class_weight import compute_sample_weight
 
 from vocalbaby.labels import CLASSES
 from vocalbaby.metrics import uar
@@ -33,16 +35,18 @@ DEFAULT_PARAMS: dict[str, float | int] = {
 }
 
 Log = Callable[[str], None]
+Balance = Literal["smote", "weights", "none"]
 
 
 @dataclass(frozen=True)
 class TrainingSet:
-    """Imputed, SMOTE-resampled training rows, ready for XGBoost."""
+    """Imputed, class-balanced (SMOTE by default) training rows, ready for XGBoost."""
 
     features: pd.DataFrame
     labels: pd.Series
     medians: pd.Series
     synthetic: np.ndarray
+    weights: np.ndarray | None = None
 
     def class_counts(self, synthetic: bool | None = None) -> dict[str, int]:
         """Rows per class: all, only original (``False``) or only synthetic (``True``) rows."""
@@ -72,13 +76,24 @@ def oversample(
     return pd.DataFrame(x_res, columns=features.columns), pd.Series(y_res, name="label"), synthetic
 
 
-def prepare(features: pd.DataFrame, labels: pd.Series, seed: int = 0) -> TrainingSet:
-    """Impute with training medians, then oversample: the training set of one fit."""
+def prepare(
+    features: pd.DataFrame, labels: pd.Series, seed: int = 0, balance: Balance = "smote"
+) -> TrainingSet:
+    """Impute with training medians, then balance the classes: the training set of one fit.
+
+    ``balance``: ``"smote"`` oversamples (the pipeline's choice), ``"weights"`` keeps the rows and
+    weights each class inversely to its size, ``"none"`` keeps the rows as they are.
+    """
     medians = features.median().fillna(0.0)
-    imputed = features.fillna(medians)
-    x_res, y_res, synthetic = oversample(imputed, labels.reset_index(drop=True), seed)
+    imputed = features.fillna(medians).reset_index(drop=True)
+    labels = labels.reset_index(drop=True)
+    if balance == "smote":
+        imputed, labels, synthetic = oversample(imputed, labels, seed)
+    else:
+        synthetic = np.zeros(len(labels), bool)
+    weights = compute_sample_weight("balanced", labels) if balance == "weights" else None
     return TrainingSet(
-        x_res.reset_index(drop=True), y_res.reset_index(drop=True), medians, synthetic
+        imputed.reset_index(drop=True), labels.reset_index(drop=True), medians, synthetic, weights
     )
 
 
@@ -105,7 +120,9 @@ def fit(
 ) -> ModelBundle:
     """Fit XGBoost on a prepared training set and wrap it with its imputer in a bundle."""
     target = training_set.labels.map({c: i for i, c in enumerate(CLASSES)}).to_numpy()
-    matrix = xgb.DMatrix(training_set.features.to_numpy(np.float32), label=target)
+    matrix = xgb.DMatrix(
+        training_set.features.to_numpy(np.float32), label=target, weight=training_set.weights
+    )
     booster = xgb.train(
         _booster_params(params, seed, n_jobs),
         matrix,
@@ -121,9 +138,10 @@ def train(
     params: dict[str, float | int],
     seed: int = 0,
     n_jobs: int = 1,
+    balance: Balance = "smote",
 ) -> ModelBundle:
-    """Prepare (impute + SMOTE) and fit in one call."""
-    return fit(prepare(features, labels, seed), params, seed, n_jobs)
+    """Prepare (impute + balance, SMOTE by default) and fit in one call."""
+    return fit(prepare(features, labels, seed, balance), params, seed, n_jobs)
 
 
 def grouped_folds(

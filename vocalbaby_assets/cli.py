@@ -84,13 +84,14 @@ def _summarise(evaluation: dict, settings: VocalBabySettings) -> None:
         typer.echo("data: SYNTHETIC demo set (not real infant audio)")
     typer.echo(f"model bundle: {Path(bundle).resolve() if not storage.is_s3(bundle) else bundle}")
     typer.echo(f"evaluation:   {storage.join(bundle, 'evaluation.json')}")
+    typer.echo(f"report:       {storage.join(bundle, 'report.html')}")
     typer.echo(metrics.format_text(report))
     typer.echo("\nbaselines on the same test split:")
     for name, base in evaluation["baselines"].items():
         typer.echo(f"  {name:<12} UAR {base['uar']:.3f}  macro-F1 {base['macro_f1']:.3f}")
     gate = evaluation["gate"]
-    verdict = "PASSED" if gate["passed"] else "FAILED"
-    typer.echo(f"\ngate: UAR {gate['uar']:.3f} >= {gate['min_uar']}: {verdict}")
+    verdict = "PASSED" if gate["passed"] else "FAILED: " + "; ".join(gate["reasons"])
+    typer.echo(f"\ngate ({len(gate['criteria'])} criteria): {verdict}")
     typer.echo(json.dumps({"uar": report["uar"], "model_version": evaluation["model_version"]}))
 
 

@@ -10,12 +10,20 @@ from dagster import (
     load_assets_from_modules,
 )
 
-from vocalbaby_assets.assets import drift, evaluation, features, ingestion, registry, training
+from vocalbaby_assets.assets import (
+    comparison,
+    drift,
+    evaluation,
+    features,
+    ingestion,
+    registry,
+    training,
+)
 from vocalbaby_assets.resources import VocalBabySettings, io_manager_for, settings_from_env
 from vocalbaby_assets.schedules import nightly_drift
 from vocalbaby_assets.sensors import prediction_log_sensor
 
-MODULES = (ingestion, features, training, evaluation, registry, drift)
+MODULES = (ingestion, features, training, evaluation, comparison, registry, drift)
 ALL_ASSETS = load_assets_from_modules(MODULES)
 # What one training run materializes: everything but the per-day drift partitions.
 ASSETS = [a for a in ALL_ASSETS if a.partitions_def is None]

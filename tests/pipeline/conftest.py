@@ -1,11 +1,9 @@
-"""Fixtures that materialize the real Dagster graph into temporary folders."""
+"""Helpers that materialize the real Dagster graph (fixture `trained`: tests/conftest.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
-import pytest
 from dagster import (
     AssetKey,
     DagsterInstance,
@@ -56,12 +54,3 @@ def check_results(result: ExecuteInProcessResult) -> dict[str, object]:
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     }
-
-
-@pytest.fixture(scope="session")
-def trained(demo_dataset: Path, tmp_path_factory: pytest.TempPathFactory):
-    """One full materialization on the 300-clip demo set (shared by the pipeline tests)."""
-    artifacts = tmp_path_factory.mktemp("artifacts")
-    settings = VocalBabySettings(dataset_uri=str(demo_dataset), artifacts_uri=str(artifacts))
-    result = run_pipeline(settings, trials=4)
-    return settings, result

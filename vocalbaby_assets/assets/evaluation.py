@@ -1,5 +1,7 @@
-"""Scoring the model once on the held-out test split, against two baselines, with a UAR gate."""
+"""Scoring the model once on the held-out test split: intervals, calibration, breakdowns and
+baselines, a self-contained HTML report, and a multi-metric promotion gate."""
 
+import dataclasses
 import json
 
 import pandas as pd
@@ -7,13 +9,14 @@ from dagster import (
     AssetCheckResult,
     AssetExecutionContext,
     Config,
+    MetadataValue,
     Output,
     asset,
     asset_check,
 )
 from pydantic import Field
 
-from vocalbaby import baselines, metrics, model, storage
+from vocalbaby import baselines, evaluation, metrics, model, plots, report, storage
 from vocalbaby.model import ModelBundle
 from vocalbaby_assets.assets.training import split_rows
 from vocalbaby_assets.metadata import png_markdown, table_markdown
@@ -23,27 +26,72 @@ GROUP = "evaluation"
 
 
 class EvaluationConfig(Config):
-    """The promotion gate."""
+    """The promotion gate (every criterion must pass; ``None`` switches one off) and bootstrap.
+
+    The defaults ask for more than chance with margin, evidence that holds across children, no
+    class the model has given up on, and no loss against the decade-old ComParE baseline.
+    """
 
     min_uar: float = Field(default=0.5, ge=0, le=1, description="Lowest test UAR to promote.")
+    min_uar_ci_low: float | None = Field(
+        default=0.4, ge=0, le=1, description="Lowest lower bound of UAR's 95% bootstrap interval."
+    )
+    min_class_recall: float | None = Field(
+        default=0.2, ge=0, le=1, description="Lowest recall of any class with enough test clips."
+    )
+    min_class_support: int = Field(
+        default=5, ge=1, description="Test clips a class needs for the recall criterion."
+    )
+    baseline_margin: float | None = Field(
+        default=0.0, description="UAR - ComParE SVM UAR must reach this (negative: tolerance)."
+    )
+    bootstrap: int = Field(default=1000, ge=100, description="Bootstrap resamples of children.")
     seed: int = 0
 
+    def criteria(self) -> evaluation.GateCriteria:
+        """The gate criteria of this configuration."""
+        names = [f.name for f in dataclasses.fields(evaluation.GateCriteria)]
+        return evaluation.GateCriteria(**{name: getattr(self, name) for name in names})
 
-def _comparison(reports: dict[str, dict]) -> pd.DataFrame:
-    rows = {
-        name: {
-            "UAR": r["uar"],
-            "macro-F1": r["macro_f1"],
-            "accuracy": r["accuracy"],
-            **{f"recall {c}": m["recall"] for c, m in r["per_class"].items()},
-        }
-        for name, r in reports.items()
+
+def _baselines(
+    clip_features: pd.DataFrame,
+    data_splits: pd.DataFrame,
+    test: tuple[pd.DataFrame, pd.Series],
+    seed: int,
+) -> dict[str, dict]:
+    """Reports of the ComParE SVM (C chosen on valid) and the majority class on test."""
+    train = split_rows(clip_features, data_splits, ("train",))[:2]
+    valid = split_rows(clip_features, data_splits, ("valid",))[:2]
+    test_x, test_y = test
+    svm_pred, svm_c = baselines.compare_svm(train, valid, test_x, seed)
+    majority = baselines.majority(pd.concat([train[1], valid[1]]), len(test_y))
+    return {
+        "compare_svm": metrics.report(test_y, svm_pred) | {"C": svm_c},
+        "majority": metrics.report(test_y, majority),
     }
-    return pd.DataFrame(rows).T
 
 
-def _per_class(report: dict) -> pd.DataFrame:
-    return pd.DataFrame(report["per_class"]).T[["recall", "precision", "f1", "support"]]
+def _figures(found: dict, uncalibrated: dict, temperature: float) -> dict[str, bytes]:
+    result = found["metrics"]
+    return {
+        "confusion_matrix": metrics.confusion_matrix_png(result, title="Test split"),
+        "confusion_matrix_normalized": metrics.confusion_matrix_png(
+            result, title="Test split, share of true class", normalize=True
+        ),
+        "intervals": plots.intervals_png(result["intervals"]),
+        "pr_curves": plots.pr_curves_png(found["pr_curves"]),
+        "reliability": plots.reliability_png(
+            {f"model (T={temperature:.2f})": found["reliability"], "uncalibrated": uncalibrated}
+        ),
+    }
+
+
+def _json(value: object) -> object:
+    """``json.dumps`` fallback: tables as lists of records."""
+    if isinstance(value, pd.DataFrame):
+        return json.loads(value.to_json(orient="records"))
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
 @asset(group_name=GROUP)
@@ -54,73 +102,135 @@ def model_evaluation(
     vocalbaby_model: ModelBundle,
     clip_features: pd.DataFrame,
     data_splits: pd.DataFrame,
+    raw_clips: pd.DataFrame,
 ) -> Output[dict]:
-    """UAR, macro-F1, per-class metrics and confusion matrix on test, beside two baselines.
+    """Test-split UAR, macro-F1 and per-class recall with child-bootstrap 95% intervals,
+    calibration, precision-recall curves, breakdowns by corpus/age/gender, beside two baselines.
 
     Baselines on the same split: majority class, and the ComParE 2019 procedure (MinMaxScaler +
-    LinearSVC, upsampling by replication, C chosen on valid). When the gate passes, the bundle
-    becomes the current model (``models/latest.json``).
+    LinearSVC, upsampling by replication, C chosen on valid). Writes ``evaluation.json``,
+    ``confusion_matrix.png`` and a self-contained ``report.html`` next to the bundle. When every
+    gate criterion passes, the bundle becomes the current model (``models/latest.json``).
     """
-    train = split_rows(clip_features, data_splits, ("train",))[:2]
-    valid = split_rows(clip_features, data_splits, ("valid",))[:2]
-    test_x, test_y, _ = split_rows(clip_features, data_splits, ("test",))
-    svm_pred, svm_c = baselines.compare_svm(train, valid, test_x, config.seed)
-    all_train = pd.concat([train[1], valid[1]])
-    reports = {
-        "xgboost (tuned)": metrics.report(test_y, vocalbaby_model.predict(test_x)),
-        "ComParE SVM": metrics.report(test_y, svm_pred),
-        "majority class": metrics.report(test_y, baselines.majority(all_train, len(test_y))),
-    }
-    result = reports["xgboost (tuned)"]
-    gate = metrics.gate(result, config.min_uar)
-    evaluation = {
+    test_x, test_y, test_groups = split_rows(clip_features, data_splits, ("test",))
+    groupings = evaluation.attributes(raw_clips.set_index("clip_id").loc[test_x.index])
+    found = evaluation.assess(
+        test_y,
+        vocalbaby_model.predict_proba(test_x),
+        test_groups,
+        groupings,
+        config.bootstrap,
+        config.seed,
+    )
+    raw_model = dataclasses.replace(vocalbaby_model, temperature=1.0)
+    uncalibrated = evaluation.reliability(raw_model.predict_proba(test_x), test_y)
+    result = found["metrics"]
+    reports = _baselines(clip_features, data_splits, (test_x, test_y), config.seed)
+    gate = evaluation.gate(result, config.criteria(), reports["compare_svm"]["uar"])
+    values = {
         "model_version": vocalbaby_model.version,
         "split": "test",
         "metrics": result,
-        "baselines": {
-            "compare_svm": reports["ComParE SVM"] | {"C": svm_c},
-            "majority": reports["majority class"],
-        },
+        "baselines": reports,
         "gate": gate,
-    }
-    bundle_uri = storage.join(settings.path("models"), vocalbaby_model.version)
-    storage.write_bytes(
-        storage.join(bundle_uri, "evaluation.json"), json.dumps(evaluation, indent=2).encode()
-    )
-    png = metrics.confusion_matrix_png(result, title="Test split")
-    storage.write_bytes(storage.join(bundle_uri, "confusion_matrix.png"), png)
-    if gate["passed"]:
-        model.publish_latest(settings.path("models"), bundle_uri, vocalbaby_model.version)
-        context.log.info(
-            f"gate passed (UAR {result['uar']:.3f} >= {config.min_uar}): {bundle_uri} is current"
-        )
-    else:
-        context.log.warning(
-            f"gate FAILED: UAR {result['uar']:.3f} < {config.min_uar}; not promoted"
-        )
-    return Output(
-        evaluation,
-        metadata={
-            "uar": result["uar"],
-            "macro_f1": result["macro_f1"],
-            "accuracy": result["accuracy"],
-            "test_clips": result["n"],
-            "gate_passed": gate["passed"],
-            "per_class": table_markdown(_per_class(result)),
-            "comparison": table_markdown(_comparison(reports)),
-            "confusion_matrix": png_markdown(png, "confusion matrix"),
-            "evaluation_uri": storage.join(bundle_uri, "evaluation.json"),
-            "synthetic_demo_data": settings.is_demo,
+        "calibration": {
+            "temperature": vocalbaby_model.temperature,
+            "ece": found["reliability"]["ece"],
+            "ece_uncalibrated": uncalibrated["ece"],
+            "reliability": found["reliability"]["bins"],
         },
+        "average_precision": {c: v["average_precision"] for c, v in found["pr_curves"].items()},
+        "breakdowns": {name: table.reset_index() for name, table in found["breakdowns"].items()},
+        "worst_groups": found["worst_groups"],
+    }
+    figures = _figures(found, uncalibrated, vocalbaby_model.temperature)
+    bundle_uri = storage.join(settings.path("models"), vocalbaby_model.version)
+    files = {
+        "evaluation": storage.join(bundle_uri, "evaluation.json"),
+        "report": storage.join(bundle_uri, "report.html"),
+    }
+    storage.write_bytes(files["evaluation"], json.dumps(values, indent=2, default=_json).encode())
+    storage.write_bytes(
+        storage.join(bundle_uri, "confusion_matrix.png"), figures["confusion_matrix"]
     )
+    report.write(
+        files["report"],
+        f"VocalBaby evaluation: {vocalbaby_model.version}",
+        report.evaluation_sections(values, figures),
+        note="SYNTHETIC demo data, not real infant audio." if settings.is_demo else "",
+    )
+    _promote(context, settings, gate, bundle_uri, vocalbaby_model.version)
+    return Output(values, metadata=_metadata(values, found, figures, files, settings.is_demo))
 
 
-@asset_check(asset=model_evaluation, blocking=True, description="Test UAR reaches the gate.")
+def _promote(
+    context: AssetExecutionContext,
+    settings: VocalBabySettings,
+    gate: dict,
+    bundle_uri: str,
+    version: str,
+) -> None:
+    if gate["passed"]:
+        model.publish_latest(settings.path("models"), bundle_uri, version)
+        context.log.info(f"gate passed (UAR {gate['uar']:.3f}): {bundle_uri} is current")
+    else:
+        context.log.warning(f"gate FAILED ({'; '.join(gate['reasons'])}): not promoted")
+
+
+def _metadata(
+    values: dict, found: dict, figures: dict[str, bytes], files: dict[str, str], is_demo: bool
+) -> dict[str, object]:
+    result, found_ci = values["metrics"], values["metrics"]["intervals"]
+    return {
+        "uar": result["uar"],
+        "uar_ci_low": found_ci["uar"]["low"],
+        "uar_ci_high": found_ci["uar"]["high"],
+        "macro_f1": result["macro_f1"],
+        "macro_f1_ci_low": found_ci["macro_f1"]["low"],
+        "macro_f1_ci_high": found_ci["macro_f1"]["high"],
+        "accuracy": result["accuracy"],
+        "test_clips": result["n"],
+        "test_children": found_ci["n_groups"],
+        "gate_passed": values["gate"]["passed"],
+        "gate": table_markdown(report.gate_table(values["gate"])),
+        "per_class": table_markdown(report.per_class_table(result)),
+        "intervals": png_markdown(figures["intervals"], "scores with 95% intervals"),
+        "comparison": table_markdown(
+            report.scores_table({"xgboost (tuned)": result} | values["baselines"])
+        ),
+        "confusion_matrix": png_markdown(figures["confusion_matrix"], "confusion matrix"),
+        "confusion_matrix_normalized": png_markdown(
+            figures["confusion_matrix_normalized"], "confusion matrix by true class"
+        ),
+        "pr_curves": png_markdown(figures["pr_curves"], "precision-recall curves"),
+        "ece": values["calibration"]["ece"],
+        "ece_uncalibrated": values["calibration"]["ece_uncalibrated"],
+        "temperature": values["calibration"]["temperature"],
+        "reliability": png_markdown(figures["reliability"], "reliability diagram"),
+        **{
+            f"breakdown_{name.replace(' ', '_')}": table_markdown(table)
+            for name, table in found["breakdowns"].items()
+        },
+        "worst_groups": table_markdown(values["worst_groups"].set_index("attribute")),
+        "report": MetadataValue.path(files["report"]),
+        "evaluation_uri": files["evaluation"],
+        "synthetic_demo_data": is_demo,
+    }
+
+
+@asset_check(
+    asset=model_evaluation, blocking=True, description="Every promotion gate criterion passes."
+)
 def uar_gate(model_evaluation: dict) -> AssetCheckResult:
-    """The promotion gate: blocks everything downstream (registration) when UAR is too low."""
+    """The promotion gate: blocks everything downstream (registration) when a criterion fails."""
     gate = model_evaluation["gate"]
     return AssetCheckResult(
         passed=bool(gate["passed"]),
-        metadata={"uar": gate["uar"], "min_uar": gate["min_uar"]},
-        description=f"UAR {gate['uar']:.3f} vs gate {gate['min_uar']:.3f}",
+        metadata={
+            "uar": gate["uar"],
+            "min_uar": gate["min_uar"],
+            "criteria": table_markdown(report.gate_table(gate)),
+            "failed": MetadataValue.json(gate["reasons"]),
+        },
+        description="; ".join(gate["reasons"]) or f"all {len(gate['criteria'])} criteria pass",
     )

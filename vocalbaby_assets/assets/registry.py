@@ -14,14 +14,13 @@ def bento_model(
 ) -> Output[str]:
     """The model as a new version of ``vocalbaby`` in the BentoML store; its tag is the value.
 
-    Runs only after the blocking ``uar_gate`` check passed, and refuses a failed gate itself
-    too (for runs that select this asset alone). ``bentoml serve`` then loads ``vocalbaby:latest``.
+    Runs only after the blocking ``uar_gate`` check (every gate criterion) passed, and refuses a
+    failed gate itself too (for runs that select this asset alone). ``bentoml serve`` then loads
+    ``vocalbaby:latest``.
     """
     gate = model_evaluation["gate"]
     if not gate["passed"]:
-        raise Failure(
-            f"not registering: test UAR {gate['uar']:.3f} is below the gate {gate['min_uar']}"
-        )
+        raise Failure(f"not registering: the promotion gate failed ({'; '.join(gate['reasons'])})")
     result = model_evaluation["metrics"]
     meta = vocalbaby_model.metadata
     metadata = {

@@ -1,0 +1,370 @@
+"""Evaluation beyond one number: child-bootstrap intervals, calibration, breakdowns, PR curves and
+a multi-metric promotion gate.
+
+Children, not clips, are the unit of resampling: clips of one child share a voice and a recording
+channel, so resampling clips would pretend to have far more independent evidence than there is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from itertools import pairwise
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize_scalar
+from scipy.stats import t as student_t
+from sklearn.metrics import average_precision_score, precision_recall_curve
+
+from vocalbaby import metrics
+from vocalbaby.labels import CLASSES
+
+AGE_BANDS = (0, 6, 12, 18, 24)  # months; the last band is open-ended
+Interval = dict[str, float]
+
+
+# --- bootstrap confidence intervals over children ----------------------------------------------
+
+
+def group_confusions(
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    groups: Sequence[object],
+    labels: Sequence[str] = CLASSES,
+) -> np.ndarray:
+    """One confusion matrix per group (child): an array of shape (groups, K, K)."""
+    index = {label: i for i, label in enumerate(labels)}
+    truth = np.array([index[y] for y in y_true], dtype=int)
+    predicted = np.array([index[y] for y in y_pred], dtype=int)
+    _, group = np.unique(np.asarray(groups, dtype=str), return_inverse=True)
+    counts = np.zeros((group.max(initial=-1) + 1, len(labels), len(labels)), dtype=np.int64)
+    np.add.at(counts, (group, truth, predicted), 1)
+    return counts
+
+
+def bootstrap_scores(per_group: np.ndarray, n_boot: int = 1000, seed: int = 0) -> dict:
+    """:func:`metrics.scores` of ``n_boot`` resamples of the groups (drawn with replacement).
+
+    Vectorised: a resample is a vector of group multiplicities, its confusion matrix the
+    weighted sum of the groups' matrices.
+    """
+    n = len(per_group)
+    draws = np.random.default_rng(seed).multinomial(n, np.full(n, 1 / n), size=n_boot)
+    return metrics.scores(np.tensordot(draws, per_group, axes=1))
+
+
+def _interval(estimate: float, samples: np.ndarray, level: float) -> Interval:
+    finite = samples[np.isfinite(samples)]
+    tail = 50 * (1 - level)
+    low, high = np.percentile(finite, [tail, 100 - tail]) if finite.size else (np.nan, np.nan)
+    return {"estimate": float(estimate), "low": float(low), "high": float(high)}
+
+
+def intervals(
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    groups: Sequence[object],
+    labels: Sequence[str] = CLASSES,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> dict[str, object]:
+    """Percentile bootstrap intervals (children resampled) of UAR, macro-F1, per-class recall.
+
+    A class's recall is undefined in resamples without that class and is left out of its
+    interval; a class absent from ``y_true`` gets ``None``.
+    """
+    per_group = group_confusions(y_true, y_pred, groups, labels)
+    point = metrics.scores(per_group.sum(axis=0))
+    boot = bootstrap_scores(per_group, n_boot, seed)
+    recall = np.where(boot["support"] > 0, boot["recall"], np.nan)
+    return {
+        "level": level,
+        "n_boot": n_boot,
+        "unit": "child",
+        "n_groups": len(per_group),
+        "uar": _interval(point["uar"], boot["uar"], level),
+        "macro_f1": _interval(point["macro_f1"], boot["macro_f1"], level),
+        "recall": {
+            label: _interval(point["recall"][i], recall[:, i], level)
+            if point["support"][i] > 0
+            else None
+            for i, label in enumerate(labels)
+        },
+    }
+
+
+def with_intervals(
+    report: dict[str, object],
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    groups: Sequence[object],
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict[str, object]:
+    """A :func:`metrics.report` with its child-bootstrap ``intervals`` added."""
+    found = intervals(y_true, y_pred, groups, report["labels"], n_boot=n_boot, seed=seed)
+    return report | {"intervals": found}
+
+
+def t_interval(values: Sequence[float], level: float = 0.95) -> Interval:
+    """Mean of a few scores (e.g. one per fold) with a Student-t confidence interval."""
+    values = np.asarray(values, dtype=float)
+    mean = float(values.mean())
+    if len(values) < 2:
+        return {"estimate": mean, "low": np.nan, "high": np.nan}
+    half = (
+        student_t.ppf((1 + level) / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    )
+    return {"estimate": mean, "low": mean - half, "high": mean + half}
+
+
+# --- calibration -------------------------------------------------------------------------------
+
+
+def reliability(proba: pd.DataFrame, y_true: Sequence[str], bins: int = 10) -> dict[str, object]:
+    """Expected calibration error (top label, equal-width bins) and the reliability table.
+
+    ``proba`` has one column per class; a row's confidence is its largest probability.
+    """
+    values = proba.to_numpy(dtype=float)
+    confidence = values.max(axis=1)
+    correct = proba.columns.to_numpy()[values.argmax(axis=1)] == np.asarray(y_true)
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    count = np.bincount(which, minlength=bins)
+    with np.errstate(invalid="ignore"):
+        accuracy = np.bincount(which, weights=correct, minlength=bins) / count
+        mean_confidence = np.bincount(which, weights=confidence, minlength=bins) / count
+    gap = np.nan_to_num(np.abs(accuracy - mean_confidence))
+    return {
+        "ece": float((count * gap).sum() / max(count.sum(), 1)),
+        "bins": pd.DataFrame(
+            {
+                "low": np.arange(bins) / bins,
+                "high": np.arange(1, bins + 1) / bins,
+                "count": count,
+                "confidence": mean_confidence,
+                "accuracy": accuracy,
+            }
+        ),
+    }
+
+
+def apply_temperature(proba: np.ndarray, temperature: float) -> np.ndarray:
+    """Probabilities rescaled as ``softmax(log(p) / temperature)``: the argmax never changes."""
+    logits = np.log(np.clip(proba, 1e-12, 1.0)) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    scaled = np.exp(logits)
+    return scaled / scaled.sum(axis=1, keepdims=True)
+
+
+def fit_temperature(proba: pd.DataFrame, y_true: Sequence[str]) -> float:
+    """The temperature minimising the negative log-likelihood of ``y_true``."""
+    target = proba.columns.get_indexer(np.asarray(y_true))
+    values = proba.to_numpy(dtype=float)
+
+    def nll(log_t: float) -> float:
+        scaled = apply_temperature(values, float(np.exp(log_t)))
+        return float(-np.log(np.clip(scaled[np.arange(len(target)), target], 1e-12, 1)).mean())
+
+    return float(np.exp(minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded").x))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A temperature fitted on held-out predictions, kept only if it lowers their ECE."""
+
+    temperature: float
+    fitted_temperature: float
+    ece_before: float
+    ece_after: float
+
+    @property
+    def applied(self) -> bool:
+        """Whether the temperature is used (it lowered the ECE)."""
+        return self.temperature != 1.0
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready fields, with ``applied``."""
+        return asdict(self) | {"applied": self.applied}
+
+
+def calibrate(proba: pd.DataFrame, y_true: Sequence[str]) -> Calibration:
+    """Temperature scaling fitted on held-out (validation) predictions.
+
+    Kept when it lowers the ECE of those predictions; it cannot change UAR, since scaling
+    logits by one positive factor never changes the most probable class.
+    """
+    fitted = fit_temperature(proba, y_true)
+    before = reliability(proba, y_true)["ece"]
+    scaled = pd.DataFrame(apply_temperature(proba.to_numpy(float), fitted), columns=proba.columns)
+    after = reliability(scaled, y_true)["ece"]
+    return Calibration(fitted if after < before else 1.0, fitted, before, min(before, after))
+
+
+# --- breakdowns by corpus, age band and gender -------------------------------------------------
+
+
+def age_band(months: pd.Series) -> pd.Series:
+    """Age in months as bands (``0-5 mo``, ``6-11 mo``, ..., ``24+ mo``)."""
+    edges = [*AGE_BANDS, np.inf]
+    names = [f"{lo}-{hi - 1} mo" for lo, hi in pairwise(AGE_BANDS)]
+    return pd.cut(months, edges, right=False, labels=[*names, f"{AGE_BANDS[-1]}+ mo"])
+
+
+def attributes(manifest: pd.DataFrame) -> pd.DataFrame:
+    """The grouping attributes the manifest has values for: corpus, age band, gender."""
+    found = {
+        "corpus": manifest.get("corpus"),
+        "age band": age_band(manifest["age_months"]) if "age_months" in manifest else None,
+        "gender": manifest.get("gender"),
+    }
+    return pd.DataFrame(
+        {k: v for k, v in found.items() if v is not None and v.notna().any()}, index=manifest.index
+    )
+
+
+def breakdown(y_true: pd.Series, y_pred: pd.Series, by: pd.Series) -> pd.DataFrame:
+    """Clips, UAR and per-class recall of each group (NaN recall: class absent from the group)."""
+    rows = {}
+    for value, members in by.groupby(by, observed=True).groups.items():
+        result = metrics.report(y_true.loc[members], y_pred.loc[members])
+        recall = {
+            f"recall {c}": m["recall"] if m["support"] else np.nan
+            for c, m in result["per_class"].items()
+        }
+        rows[value] = {"clips": result["n"], "UAR": result["uar"], **recall}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(by.name)
+
+
+def breakdowns(
+    y_true: pd.Series, y_pred: pd.Series, groupings: pd.DataFrame
+) -> dict[str, pd.DataFrame]:
+    """A :func:`breakdown` per column of ``groupings`` (rows aligned with ``y_true``)."""
+    return {name: breakdown(y_true, y_pred, groupings[name]) for name in groupings.columns}
+
+
+def worst_groups(tables: dict[str, pd.DataFrame], n: int = 5, min_clips: int = 1) -> pd.DataFrame:
+    """The ``n`` groups (of ``min_clips`` clips or more) with the lowest UAR in any breakdown."""
+    rows = [
+        table.rename_axis("group").reset_index().assign(attribute=name)
+        for name, table in tables.items()
+    ]
+    if not rows:
+        return pd.DataFrame(columns=["attribute", "group", "clips", "UAR"])
+    every = pd.concat(rows, ignore_index=True)
+    every = every[every["clips"] >= min_clips].sort_values(
+        ["UAR", "clips"], ascending=[True, False]
+    )
+    columns = ["attribute", "group", "clips", "UAR"]
+    return every[columns + [c for c in every.columns if c not in columns]].head(n)
+
+
+# --- precision-recall curves -------------------------------------------------------------------
+
+
+def pr_curves(proba: pd.DataFrame, y_true: Sequence[str]) -> dict[str, dict[str, object]]:
+    """One-vs-rest precision-recall curve and average precision of each class present."""
+    truth = np.asarray(y_true)
+    curves = {}
+    for label in proba.columns:
+        positive = truth == label
+        if not positive.any():
+            continue
+        precision, recall, _ = precision_recall_curve(positive, proba[label])
+        curves[label] = {
+            "precision": precision,
+            "recall": recall,
+            "average_precision": float(average_precision_score(positive, proba[label])),
+            "support": int(positive.sum()),
+            "prevalence": float(positive.mean()),
+        }
+    return curves
+
+
+# --- the promotion gate ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GateCriteria:
+    """What a model must reach to be promoted; ``None`` switches a criterion off.
+
+    - ``min_uar``: test UAR;
+    - ``min_uar_ci_low``: the lower bound of UAR's child-bootstrap interval;
+    - ``min_class_recall``: the recall of every class with ``min_class_support`` test clips;
+    - ``baseline_margin``: UAR must exceed the ComParE-style baseline's UAR by this much.
+    """
+
+    min_uar: float = 0.5
+    min_uar_ci_low: float | None = 0.4
+    min_class_recall: float | None = 0.2
+    min_class_support: int = 5
+    baseline_margin: float | None = 0.0
+
+
+def gate(
+    result: dict[str, object], criteria: GateCriteria, baseline_uar: float | None = None
+) -> dict[str, object]:
+    """The promotion decision on a report (with ``intervals`` for the CI criterion).
+
+    Returns :func:`metrics.gate`'s keys plus ``criteria`` (each with its value, threshold and
+    outcome) and ``reasons`` (one line per failed criterion).
+    """
+    checks = [("UAR", float(result["uar"]), criteria.min_uar)]
+    if criteria.min_uar_ci_low is not None:
+        bound = result["intervals"]["uar"]["low"]
+        level = round(100 * result["intervals"]["level"])
+        checks.append((f"UAR lower {level}% bound", bound, criteria.min_uar_ci_low))
+    if criteria.min_class_recall is not None:
+        checks += [
+            (f"recall of {label}", m["recall"], criteria.min_class_recall)
+            for label, m in result["per_class"].items()
+            if m["support"] >= criteria.min_class_support
+        ]
+    if criteria.baseline_margin is not None and baseline_uar is not None:
+        checks.append(
+            ("UAR over ComParE baseline", result["uar"] - baseline_uar, criteria.baseline_margin)
+        )
+    rows = [
+        {
+            "criterion": name,
+            "value": float(value),
+            "threshold": limit,
+            "passed": bool(value >= limit),
+        }
+        for name, value, limit in checks
+    ]
+    reasons = [
+        f"{r['criterion']} {r['value']:.3f} < {r['threshold']:.3f}" for r in rows if not r["passed"]
+    ]
+    return metrics.gate(result, criteria.min_uar) | {
+        "passed": not reasons,
+        "criteria": rows,
+        "reasons": reasons,
+    }
+
+
+# --- everything measured on one split ----------------------------------------------------------
+
+
+def assess(
+    y_true: pd.Series,
+    proba: pd.DataFrame,
+    groups: pd.Series,
+    groupings: pd.DataFrame | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict[str, object]:
+    """Report with child-bootstrap intervals, calibration, PR curves and breakdowns of a model's
+    probabilities on one split (all inputs aligned on the same index)."""
+    y_pred = proba.idxmax(axis=1)
+    report = with_intervals(metrics.report(y_true, y_pred), y_true, y_pred, groups, n_boot, seed)
+    tables = breakdowns(y_true, y_pred, groupings if groupings is not None else pd.DataFrame())
+    return {
+        "metrics": report,
+        "reliability": reliability(proba, y_true),
+        "pr_curves": pr_curves(proba, y_true),
+        "breakdowns": tables,
+        "worst_groups": worst_groups(tables),
+    }

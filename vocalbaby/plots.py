@@ -1,0 +1,129 @@
+"""Evaluation plots as PNG bytes (matplotlib, Agg backend): for asset metadata and reports."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from vocalbaby.labels import CLASSES
+
+
+def pyplot():
+    """matplotlib.pyplot on the non-interactive Agg backend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def png(fig) -> bytes:
+    """Render a figure to PNG bytes and close it."""
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    pyplot().close(fig)
+    return buffer.getvalue()
+
+
+def optimisation_history_png(trials: pd.DataFrame) -> bytes:
+    """Each Optuna trial's CV UAR and the best so far."""
+    done = trials.dropna(subset=["value"])
+    fig, ax = pyplot().subplots(figsize=(6, 3.2), dpi=100)
+    ax.scatter(done["number"], done["value"], s=14, label="trial")
+    ax.plot(done["number"], done["value"].cummax(), color="C1", label="best so far")
+    ax.set_xlabel("trial")
+    ax.set_ylabel("grouped CV UAR")
+    ax.legend(loc="lower right")
+    return png(fig)
+
+
+def comparison_png(table: pd.DataFrame, chance: float = 1 / len(CLASSES)) -> bytes:
+    """Mean grouped-CV UAR of each model with its interval (``uar_mean``, ``ci_low/high``)."""
+    order = table.sort_values("uar_mean")
+    fig, ax = pyplot().subplots(figsize=(6.4, 0.45 * len(order) + 1.2), dpi=100)
+    low = (order["uar_mean"] - order["ci_low"]).clip(lower=0)
+    high = (order["ci_high"] - order["uar_mean"]).clip(lower=0)
+    ax.errorbar(order["uar_mean"], range(len(order)), xerr=[low, high], fmt="o", capsize=4)
+    ax.axvline(chance, color="grey", linestyle=":", label=f"chance ({chance:.2f})")
+    ax.set_yticks(range(len(order)), order.index)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("UAR (mean over child-disjoint folds, 95% CI)")
+    ax.legend(loc="lower right")
+    return png(fig)
+
+
+def learning_curve_png(curve: pd.DataFrame, chance: float = 1 / len(CLASSES)) -> bytes:
+    """UAR against the share of training children, one line (and CI band) per model."""
+    fig, ax = pyplot().subplots(figsize=(8, 4), dpi=100)
+    for name, rows in curve.groupby("model", sort=False):
+        share = 100 * rows["fraction"]
+        (line,) = ax.plot(share, rows["uar_mean"], marker="o", label=name)
+        ax.fill_between(share, rows["ci_low"], rows["ci_high"], color=line.get_color(), alpha=0.06)
+    ax.axhline(chance, color="grey", linestyle=":", label="chance")
+    ax.set_xlabel("training children (% of each fold's training part)")
+    ax.set_ylabel("UAR on held-out children (95% CI)")
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return png(fig)
+
+
+def reliability_png(tables: Mapping[str, dict]) -> bytes:
+    """Reliability diagram: accuracy against confidence per bin, for each named model."""
+    fig, ax = pyplot().subplots(figsize=(4.8, 4.4), dpi=100)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
+    for name, found in tables.items():
+        bins = found["bins"].dropna(subset=["accuracy"])
+        ax.plot(
+            bins["confidence"],
+            bins["accuracy"],
+            marker="o",
+            label=f"{name} (ECE {found['ece']:.3f})",
+        )
+    ax.set_xlabel("confidence (top-class probability)")
+    ax.set_ylabel("accuracy")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=8, loc="upper left")
+    return png(fig)
+
+
+def pr_curves_png(curves: Mapping[str, dict]) -> bytes:
+    """One-vs-rest precision-recall curve of each class, with its average precision."""
+    fig, ax = pyplot().subplots(figsize=(5.2, 4.4), dpi=100)
+    for label, curve in curves.items():
+        ax.step(
+            curve["recall"],
+            curve["precision"],
+            where="post",
+            label=f"{label} (AP {curve['average_precision']:.2f}, n={curve['support']})",
+        )
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=8, loc="lower left")
+    return png(fig)
+
+
+def intervals_png(found: dict[str, object]) -> bytes:
+    """UAR, macro-F1 and per-class recall with their bootstrap intervals."""
+    rows = {"UAR": found["uar"], "macro-F1": found["macro_f1"]}
+    rows |= {f"recall {c}": v for c, v in found["recall"].items() if v is not None}
+    names = list(rows)[::-1]
+    point = np.array([rows[n]["estimate"] for n in names])
+    low = np.clip(point - [rows[n]["low"] for n in names], 0, None)
+    high = np.clip([rows[n]["high"] for n in names] - point, 0, None)
+    fig, ax = pyplot().subplots(figsize=(6, 0.4 * len(names) + 1.2), dpi=100)
+    ax.errorbar(point, range(len(names)), xerr=[low, high], fmt="o", capsize=4)
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlim(0, 1.02)
+    ax.set_xlabel(
+        f"{round(100 * found['level'])}% bootstrap interval "
+        f"({found['n_groups']} children resampled {found['n_boot']} times)"
+    )
+    return png(fig)
