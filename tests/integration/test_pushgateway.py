@@ -104,7 +104,7 @@ def _wait_for(prometheus_url: str, promql: str) -> list[dict]:
 def test_a_drift_run_pushes_its_score_to_prometheus(
     monitoring: Monitoring, drift_setup: DriftSetup
 ) -> None:
-    day = "2026-11-04"
+    day = "2026-11-05"  # a day no other test pushes, so the query sees only this run's series
     clips = drift_setup.clips
     write_log(drift_setup.settings.prediction_log(), day, clips[clips["split"] == "train"])
     settings = VocalBabySettings(
@@ -118,8 +118,8 @@ def test_a_drift_run_pushes_its_score_to_prometheus(
     report = metadata(result, "drift_report")
     assert not report["dataset_drift"] and check_results(result)["feature_drift"].passed
 
-    (score,) = _wait_for(monitoring.prometheus_url, "vocalbaby_drift_score")
+    (score,) = _wait_for(monitoring.prometheus_url, f'vocalbaby_drift_score{{partition="{day}"}}')
     assert score["metric"]["job"] == "vocalbaby_drift" and score["metric"]["partition"] == day
     assert float(score["value"][1]) == pytest.approx(report["drift_share"])
-    (count,) = _query(monitoring.prometheus_url, "vocalbaby_drifted_features")
+    (count,) = _query(monitoring.prometheus_url, f'vocalbaby_drifted_features{{partition="{day}"}}')
     assert int(float(count["value"][1])) == report["drifted_features"]
