@@ -37,7 +37,7 @@ def dvc(workdir: Path, *args: str) -> str:
         cwd=workdir,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,  # a loaded 2-core machine runs the three stages in minutes
         check=False,
         env={**os.environ, "DVC_NO_ANALYTICS": "1"},
     )
