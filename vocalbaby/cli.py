@@ -12,6 +12,7 @@ import typer
 from tqdm import tqdm
 
 from vocalbaby import audio, dataset, evaluation, features, inference, metrics, splits, storage
+from vocalbaby.annotate_cli import annotate, export_annotations
 from vocalbaby.dataset import AUDIO_SUFFIXES
 from vocalbaby.drift_cli import drift
 from vocalbaby.labels import CLASSES
@@ -103,7 +104,6 @@ def _load_clips(manifest: pd.DataFrame, quiet: bool) -> tuple[dict, dict]:
     return signals, unreadable
 
 
-PREDICT_CHUNK = 32
 PROBABILITY_COLUMNS = list(CLASSES)
 
 
@@ -138,18 +138,11 @@ def predict(
     if not files:
         raise typer.BadParameter("no wav, flac or ogg files found", param_hint="PATHS")
     bundle = load_model(model)
-    predictions, unreadable = [], {}
     with tqdm(total=len(files), desc="predict", unit="file") as bar:
-        for start in range(0, len(files), PREDICT_CHUNK):
-            recordings = []
-            for path in files[start : start + PREDICT_CHUNK]:
-                try:
-                    recordings.append(audio.load(path))
-                except audio.AudioError as exc:
-                    unreadable[str(path)] = exc.reason
-            analyses = inference.analyze_many(recordings, bundle, window, hop, workers)
-            predictions += [a.prediction for a in analyses]
-            bar.update(len(files[start : start + PREDICT_CHUNK]))
+        found, unreadable = inference.predict_files(
+            files, bundle, window, hop, workers, progress=lambda done, _: bar.update(done - bar.n)
+        )
+    predictions = list(found.values())
     for name, reason in unreadable.items():
         typer.echo(f"unreadable: {name}: {reason}", err=True)
     _write_predictions(predictions, unreadable, bundle.version, out)
@@ -215,6 +208,8 @@ def _write_predictions(
 
 
 app.command("drift")(drift)
+app.command("annotate")(annotate)
+app.command("export-annotations")(export_annotations)
 
 if __name__ == "__main__":
     app()

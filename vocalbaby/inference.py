@@ -23,6 +23,7 @@ Features of every window of every file in one call are extracted together with
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -193,6 +194,38 @@ def analyze(
 ) -> Analysis:
     """Classify one recording (see :func:`analyze_many`)."""
     return analyze_many([recording], bundle, window_s, hop_s, workers)[0]
+
+
+PREDICT_CHUNK = 32
+
+
+def predict_files(
+    paths: Sequence[str | os.PathLike[str]],
+    bundle: ModelBundle,
+    window_s: float = audio.CLIP_DURATION_S,
+    hop_s: float = audio.CLIP_DURATION_S,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[dict[str, Prediction], dict[str, str]]:
+    """Classify files in chunks of :data:`PREDICT_CHUNK` (bounded memory for long lists).
+
+    Returns predictions and unreadable files (reason), both keyed by the path as given;
+    ``progress(done, total)`` counts files.
+    """
+    predictions: dict[str, Prediction] = {}
+    unreadable: dict[str, str] = {}
+    for start in range(0, len(paths), PREDICT_CHUNK):
+        chunk, loaded = paths[start : start + PREDICT_CHUNK], {}
+        for path in chunk:
+            try:
+                loaded[str(path)] = audio.load(path)
+            except audio.AudioError as exc:
+                unreadable[str(path)] = exc.reason
+        analyses = analyze_many(list(loaded.values()), bundle, window_s, hop_s, workers)
+        predictions |= {k: a.prediction for k, a in zip(loaded, analyses, strict=True)}
+        if progress:
+            progress(min(start + PREDICT_CHUNK, len(paths)), len(paths))
+    return predictions, unreadable
 
 
 def _assemble(

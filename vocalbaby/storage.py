@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -66,6 +67,33 @@ def write_bytes(uri: str | os.PathLike[str], data: bytes) -> None:
         return
     bucket, key = split_s3(str(uri))
     _s3_client().put_object(Bucket=bucket, Key=key, Body=data)
+
+
+def create(uri: str | os.PathLike[str], data: bytes) -> None:
+    """Store ``data`` at ``uri`` only if nothing is there yet; else raise ``FileExistsError``.
+
+    Atomic: locally a complete temporary file is hard-linked into place (``link`` fails if the
+    name exists, and readers never see a half-written file); on S3 a conditional put
+    (``If-None-Match: *``). Of two writers racing for one key exactly one succeeds.
+    """
+    if not is_s3(uri):
+        path = Path(uri)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_bytes(data)
+        try:
+            os.link(tmp, path)
+        finally:
+            tmp.unlink()
+        return
+    bucket, key = split_s3(str(uri))
+    client = _s3_client()
+    try:
+        client.put_object(Bucket=bucket, Key=key, Body=data, IfNoneMatch="*")
+    except client.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in {"PreconditionFailed", "412"}:
+            raise FileExistsError(uri) from exc
+        raise
 
 
 def exists(uri: str | os.PathLike[str]) -> bool:
