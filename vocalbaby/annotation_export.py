@@ -1,0 +1,173 @@
+"""Turn confirmed annotations into a training dataset (DESIGN §3: ``metadata.csv`` + audio).
+
+Each confirmed segment becomes a 16 kHz mono WAV clip cut from its recording, with one
+``metadata.csv`` row: ``clip_id, label, child_id, age_months, gender, corpus`` plus provenance
+(``recording, start_s, end_s, annotator, annotated_at, suggested_label, model_version``).
+``vocalbaby.dataset.read(OUT)`` loads the result like any other dataset.
+
+Where several people annotated one recording, ``policy`` decides:
+
+- ``latest``: the annotation saved last wins for the whole recording;
+- ``consensus``: the latest annotation's segments, each kept only if every other annotator who
+  has the same item (see :mod:`vocalbaby.agreement`) gave it the same label.
+
+Without a ``child_id`` in the recording's metadata the recording itself is the group, so its
+clips never land in two splits.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+import soundfile as sf
+
+from vocalbaby import agreement, audio, dataset, storage
+from vocalbaby.annotations import AnnotatedSegment, AnnotationStore, Revision
+
+Policy = Literal["latest", "consensus"]
+COLUMNS = [
+    "clip_id",
+    "label",
+    "child_id",
+    "age_months",
+    "gender",
+    "corpus",
+    "recording",
+    "start_s",
+    "end_s",
+    "annotator",
+    "annotated_at",
+    "suggested_label",
+    "model_version",
+]
+DEFAULT_CORPUS = "annotations"
+
+
+@dataclass
+class ExportResult:
+    """The rows written, what was skipped and why, and the annotators' agreement."""
+
+    manifest: pd.DataFrame
+    skipped: list[dict[str, object]] = field(default_factory=list)
+    agreement: list[agreement.PairAgreement] = field(default_factory=list)
+    corrected: int = 0
+
+    def summary(self) -> dict[str, object]:
+        """Counts for logs and asset metadata."""
+        labels = self.manifest["label"].value_counts().to_dict() if len(self.manifest) else {}
+        return {
+            "clips": len(self.manifest),
+            "recordings": int(self.manifest["recording"].nunique()) if len(self.manifest) else 0,
+            "annotators": sorted(set(self.manifest["annotator"])) if len(self.manifest) else [],
+            "corrected_model_labels": self.corrected,
+            "clips_per_label": labels,
+            "skipped": len(self.skipped),
+            "agreement": [a.to_dict() for a in self.agreement],
+        }
+
+
+def clip_id(recording_id: str, segment: AnnotatedSegment) -> str:
+    """A stable, file-name-safe id for a segment of a recording."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", recording_id).strip("_")
+    return f"ann_{slug}_{round(segment.start_s * 1000):07d}_{round(segment.end_s * 1000):07d}"
+
+
+def chosen_segments(
+    revisions: list[Revision], policy: Policy
+) -> tuple[Revision, list[AnnotatedSegment], list[dict[str, object]]]:
+    """The revision whose boundaries are used, its kept segments and the skipped ones."""
+    latest = max(revisions, key=lambda r: (r.saved_at, r.annotator))
+    kept = [s for s in latest.segments if s.confirmed]
+    if policy == "latest" or len(revisions) == 1:
+        return latest, kept, []
+    conflicting: set[int] = set()
+    for other in revisions:
+        if other is not latest:
+            pairs = agreement.matches(latest.segments, other.segments)
+            conflicting |= {id(x) for x, y in pairs if x.label != y.label}
+    skipped = [
+        {"recording": latest.recording_id, "start_s": s.start_s, "reason": "annotators disagree"}
+        for s in kept
+        if id(s) in conflicting
+    ]
+    return latest, [s for s in kept if id(s) not in conflicting], skipped
+
+
+def export(store: AnnotationStore, out: str, policy: Policy = "latest") -> ExportResult:
+    """Write every confirmed segment in ``store`` as a dataset under ``out`` (folder or S3)."""
+    if policy not in {"latest", "consensus"}:
+        raise ValueError(f"policy must be 'latest' or 'consensus', not {policy!r}")
+    revisions = store.all_latest()
+    by_recording: dict[str, list[Revision]] = {}
+    for rev in revisions:
+        by_recording.setdefault(rev.recording_id, []).append(rev)
+    rows, skipped, corrected = [], [], 0
+    for recording_id, group in sorted(by_recording.items()):
+        latest, segments, refused = chosen_segments(group, policy)
+        skipped += refused
+        if not segments:
+            continue
+        try:
+            recording = audio.load(storage.read_bytes(latest.audio_uri), name=latest.audio_uri)
+        except (FileNotFoundError, audio.AudioError) as exc:
+            why = exc.reason if isinstance(exc, audio.AudioError) else "file not found"
+            reason = f"audio {latest.audio_uri}: {why}"
+            skipped.append({"recording": recording_id, "start_s": None, "reason": reason})
+            continue
+        for segment in segments:
+            row, reason = _write_clip(out, latest, recording, segment)
+            if reason:
+                skipped.append(
+                    {"recording": recording_id, "start_s": segment.start_s, "reason": reason}
+                )
+                continue
+            rows.append(row)
+            corrected += segment.suggested_label not in {None, segment.label}
+    manifest = pd.DataFrame(rows, columns=COLUMNS)
+    storage.write_bytes(
+        storage.join(out, dataset.METADATA_FILE), manifest.to_csv(index=False).encode()
+    )
+    return ExportResult(manifest, skipped, agreement.pairwise(revisions), corrected)
+
+
+def _write_clip(
+    out: str, rev: Revision, recording: audio.Audio, segment: AnnotatedSegment
+) -> tuple[dict[str, object], str | None]:
+    """Cut and store one clip; returns its metadata row, or the reason it was skipped."""
+    first = round(segment.start_s * recording.sample_rate)
+    last = min(round(segment.end_s * recording.sample_rate), len(recording.samples))
+    samples = recording.samples[first:last]
+    if len(samples) < audio.MIN_DURATION_S * recording.sample_rate:
+        return {}, f"shorter than {audio.MIN_DURATION_S * 1000:.0f} ms"
+    name = clip_id(rev.recording_id, segment)
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, recording.sample_rate, format="WAV", subtype="PCM_16")
+    storage.write_bytes(storage.join(out, "audio", f"{name}.wav"), buffer.getvalue())
+    meta = rev.recording
+    return {
+        "clip_id": name,
+        "label": segment.label,
+        "child_id": meta.get("child_id") or rev.recording_id,
+        "age_months": meta.get("age_months"),
+        "gender": meta.get("gender"),
+        "corpus": meta.get("corpus") or DEFAULT_CORPUS,
+        "recording": rev.recording_id,
+        "start_s": segment.start_s,
+        "end_s": segment.end_s,
+        "annotator": segment.labelled_by,
+        "annotated_at": segment.labelled_at,
+        "suggested_label": segment.suggested_label,
+        "model_version": rev.model_version,
+    }, None
+
+
+def read_export(uri: str) -> pd.DataFrame | None:
+    """The manifest of an export (:func:`vocalbaby.dataset.read`), ``None`` if absent or empty."""
+    metadata = storage.join(uri, dataset.METADATA_FILE)
+    if not storage.exists(metadata) or pd.read_csv(io.BytesIO(storage.read_bytes(metadata))).empty:
+        return None
+    return dataset.read(uri)
