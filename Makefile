@@ -7,6 +7,8 @@ SHELL := bash
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+WEB := vocalbaby_annotate/web
+WEB_STAMP := $(WEB)/node_modules/.installed
 # How to run uv; .ci/run passes `UV="python3 -m uv"` when uv is installed but not on PATH.
 UV ?= uv
 
@@ -23,7 +25,7 @@ PIP_ARGS_PY := import tomllib; p = tomllib.load(open("pyproject.toml", "rb")); \
 	extras = ",".join(p["project"].get("optional-dependencies", {})); \
 	print("-e", f".[{extras}]", *p["dependency-groups"]["dev"], sep="\0", end="")
 
-.PHONY: help venv test lint format demo dev serve dagster-home bench clean
+.PHONY: help venv web test lint format demo dev serve dagster-home bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,6 +43,12 @@ $(STAMP): pyproject.toml uv.lock
 	fi
 	touch $@
 
+web: $(WEB_STAMP) ## Install the annotation page's npm packages (npm ci: wavesurfer.js)
+
+$(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
+	npm ci --prefix $(WEB) --no-audit --no-fund
+	touch $@
+
 lint: venv ## ruff check + ruff format --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -49,7 +57,7 @@ format: venv ## ruff format + ruff check --fix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: venv lint ## Lint, then the whole pytest suite (unit + integration)
+test: venv web lint ## Lint, then the whole pytest suite (unit + integration + browser)
 	$(BIN)/python -m pytest -q
 
 demo: venv dagster-home ## Train on the synthetic demo data: every asset, then the summary
@@ -72,4 +80,4 @@ bench: venv ## Feature-extraction benchmark (benchmarks/features.py)
 	$(BIN)/python benchmarks/features.py
 
 clean: ## Remove .venv, artifacts/, .dagster_home/ and tool caches
-	rm -rf $(VENV) artifacts .dagster_home .pytest_cache .ruff_cache
+	rm -rf $(VENV) artifacts .dagster_home .pytest_cache .ruff_cache test-artifacts $(WEB)/node_modules

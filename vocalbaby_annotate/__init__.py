@@ -1,0 +1,1 @@
+"""VocalBaby review and annotation web app (``vocalbaby annotate``); see :mod:`.app`."""
