@@ -11,6 +11,7 @@ from dagster import (
 )
 
 from vocalbaby_assets.assets import (
+    annotations,
     comparison,
     drift,
     evaluation,
@@ -21,9 +22,9 @@ from vocalbaby_assets.assets import (
 )
 from vocalbaby_assets.resources import VocalBabySettings, io_manager_for, settings_from_env
 from vocalbaby_assets.schedules import nightly_drift
-from vocalbaby_assets.sensors import prediction_log_sensor
+from vocalbaby_assets.sensors import annotations_sensor, prediction_log_sensor
 
-MODULES = (ingestion, features, training, evaluation, comparison, registry, drift)
+MODULES = (annotations, ingestion, features, training, evaluation, comparison, registry, drift)
 ALL_ASSETS = load_assets_from_modules(MODULES)
 # What one training run materializes: everything but the per-day drift partitions.
 ASSETS = [a for a in ALL_ASSETS if a.partitions_def is None]
@@ -41,9 +42,9 @@ def build_definitions(settings: VocalBabySettings, env: str | None = None) -> De
     return Definitions(
         assets=ALL_ASSETS,
         asset_checks=ASSET_CHECKS,
-        jobs=[train_job, drift.drift_job],
+        jobs=[train_job, drift.drift_job, annotations.annotations_job],
         schedules=[nightly_drift],
-        sensors=[prediction_log_sensor],
+        sensors=[prediction_log_sensor, annotations_sensor],
         resources={"settings": settings, "io_manager": io_manager_for(settings, env)},
     )
 

@@ -36,6 +36,11 @@ class VocalBabySettings(ConfigurableResource):
         description="The service's prediction log (folder or s3:// prefix); "
         "default <artifacts>/prediction_log.",
     )
+    annotations_uri: str | None = Field(
+        default=None,
+        description="Annotation store of `vocalbaby annotate` (folder or s3:// prefix); "
+        "default <artifacts>/annotations.",
+    )
     pushgateway_url: str | None = Field(
         default=None, description="Prometheus Pushgateway for drift scores; empty: no push."
     )
@@ -64,6 +69,14 @@ class VocalBabySettings(ConfigurableResource):
         """Where the service logs its predictions (features, label, timestamp)."""
         return self.prediction_log_uri or self.path("prediction_log")
 
+    def annotations(self) -> str:
+        """Where people's annotations are stored."""
+        return self.annotations_uri or self.path("annotations")
+
+    def annotated_clips(self) -> str:
+        """Where the ``annotated_clips`` asset exports them as a dataset."""
+        return self.path("annotated_clips")
+
     def study_storage(self) -> str | None:
         """Where Optuna keeps the study: configured RDB, else SQLite beside local artifacts."""
         if self.optuna_storage:
@@ -82,6 +95,7 @@ def settings_from_env() -> VocalBabySettings:
         optuna_storage=os.environ.get("VOCALBABY_OPTUNA_STORAGE") or None,
         prediction_log_uri=os.environ.get("VOCALBABY_PREDICTION_LOG_URI") or None,
         pushgateway_url=os.environ.get("VOCALBABY_PUSHGATEWAY_URL") or None,
+        annotations_uri=os.environ.get("VOCALBABY_ANNOTATIONS_URI") or None,
     )
 
 

@@ -1,5 +1,7 @@
-"""Sensors: a drift run for every day of the prediction log that received new files."""
+"""Sensors: a drift run for every day of the prediction log that received new files, and an
+export of the annotation store whenever people saved new annotations."""
 
+import hashlib
 import json
 
 from dagster import (
@@ -12,6 +14,8 @@ from dagster import (
 )
 
 from vocalbaby import drift
+from vocalbaby.annotations import AnnotationStore
+from vocalbaby_assets.assets.annotations import annotations_job
 from vocalbaby_assets.assets.drift import drift_job, log_days
 from vocalbaby_assets.resources import VocalBabySettings
 
@@ -43,4 +47,34 @@ def prediction_log_sensor(
         run_requests=[RunRequest(partition_key=d, run_key=f"{d}:{n}") for d, n in grown.items()],
         dynamic_partitions_requests=[log_days.build_add_request(new_days)] if new_days else [],
         cursor=json.dumps({**seen, **grown}, sort_keys=True),
+    )
+
+
+@sensor(
+    job=annotations_job,
+    minimum_interval_seconds=300,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Re-exports annotated_clips when people saved new annotations.",
+)
+def annotations_sensor(
+    context: SensorEvaluationContext, settings: VocalBabySettings
+) -> SensorResult | SkipReason:
+    """The cursor is a digest of every (recording, annotator, latest revision) in the store.
+
+    Any save changes it and requests one run keyed by the digest, so the same state of the
+    store is never exported twice; the next training run then includes the new clips.
+    """
+    index = AnnotationStore(settings.annotations()).index()
+    if not index:
+        return SkipReason(f"no annotations in {settings.annotations()}")
+    state = json.dumps(sorted((rec, who, n) for (rec, who), n in index.items()))
+    digest = hashlib.sha256(state.encode()).hexdigest()[:16]
+    if digest == context.cursor:
+        return SkipReason("no new annotations since the last export")
+    revisions = sum(index.values())
+    return SensorResult(
+        run_requests=[
+            RunRequest(run_key=f"annotations-{digest}", tags={"revisions": str(revisions)})
+        ],
+        cursor=digest,
     )

@@ -13,8 +13,9 @@ from dagster import (
 )
 from pydantic import Field
 
-from vocalbaby import dataset, splits
+from vocalbaby import annotation_export, dataset, splits
 from vocalbaby.labels import CLASSES
+from vocalbaby_assets.assets.annotations import annotated_clips
 from vocalbaby_assets.metadata import counts_markdown, table_markdown
 from vocalbaby_assets.progress import progress_logger
 from vocalbaby_assets.resources import VocalBabySettings
@@ -28,26 +29,35 @@ class RawClipsConfig(Config):
     max_duration_s: float = Field(default=30.0, description="Longest clip accepted.")
 
 
-@asset(group_name=GROUP)
+@asset(group_name=GROUP, deps=[annotated_clips])
 def raw_clips(context: AssetExecutionContext, settings: VocalBabySettings) -> Output[pd.DataFrame]:
     """The dataset's manifest: one row per clip with its label, child, audio hash and duration.
 
-    Reads ``metadata.csv`` (aliases of the original BabbleCor columns accepted), then opens every
-    clip to hash it, measure it and prove it decodes. Unreadable clips are kept with an ``error``
-    so the ``raw_clips_readable`` check can name them.
+    Reads ``metadata.csv`` (aliases of the original BabbleCor columns accepted), plus the clips
+    people annotated (the ``annotated_clips`` export, when it has any), then opens every clip to
+    hash it, measure it and prove it decodes. Unreadable clips are kept with an ``error`` so the
+    ``raw_clips_readable`` check can name them.
     """
     uri = settings.resolved_dataset_uri()
     context.log.info(
         f"reading dataset {uri}" + (" (SYNTHETIC demo data)" if settings.is_demo else "")
     )
+    base = dataset.read(uri)
+    annotated = annotation_export.read_export(settings.annotated_clips())
+    if annotated is not None:
+        context.log.info(
+            f"adding {len(annotated)} annotated clip(s) from {settings.annotated_clips()}"
+        )
     manifest = dataset.inspect(
-        dataset.read(uri), progress=progress_logger(context.log, "inspected clips")
+        pd.concat([base, annotated], ignore_index=True) if annotated is not None else base,
+        progress=progress_logger(context.log, "inspected clips"),
     )
     counts = manifest["label"].value_counts().reindex(CLASSES, fill_value=0)
     return Output(
         manifest,
         metadata={
             "dataset_uri": uri,
+            "annotated_clips": 0 if annotated is None else len(annotated),
             "synthetic_demo_data": settings.is_demo,
             "clips": len(manifest),
             "children": int(manifest["child_id"].nunique()),
