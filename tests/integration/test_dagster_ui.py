@@ -86,7 +86,7 @@ def test_code_location_loads_with_every_asset_and_check(webserver) -> None:
         "raw_clips", "data_splits", "clip_features", "training_set", "tuned_hyperparameters",
         "vocalbaby_model", "model_evaluation", "bento_model",
         "reference_features", "production_batches", "drift_report",
-        "model_comparison", "learning_curve",
+        "model_comparison", "learning_curve", "annotated_clips",
     }  # fmt: skip
     checks = {
         c["name"]: c["blocking"] for n in nodes.values() for c in n["assetChecksOrError"]["checks"]
@@ -94,11 +94,16 @@ def test_code_location_loads_with_every_asset_and_check(webserver) -> None:
     assert checks["raw_clips_readable"] and checks["data_splits_disjoint"] and checks["uar_gate"]
     assert checks["raw_clips_durations"] is False
     assert checks["feature_drift"] is False and checks["label_drift"] is False
+    assert checks["annotator_agreement"] is False
 
 
-def test_drift_schedule_and_sensor_run_by_default(webserver) -> None:
+def test_schedule_and_sensors_run_by_default(webserver) -> None:
     data = _graphql(webserver, AUTOMATION_QUERY)
     (repository,) = data["repositoriesOrError"]["nodes"]
     states = {s["name"]: s["sensorState"]["status"] for s in repository["sensors"]}
     states |= {s["name"]: s["scheduleState"]["status"] for s in repository["schedules"]}
-    assert states == {"prediction_log_sensor": "RUNNING", "nightly_drift": "RUNNING"}
+    assert states == {
+        "prediction_log_sensor": "RUNNING",
+        "annotations_sensor": "RUNNING",
+        "nightly_drift": "RUNNING",
+    }

@@ -20,7 +20,7 @@ def test_every_asset_materializes_and_every_check_passes(trained) -> None:
     assert materialized == {
         "raw_clips", "data_splits", "clip_features", "training_set",
         "tuned_hyperparameters", "vocalbaby_model", "model_evaluation", "bento_model",
-        "reference_features", "model_comparison", "learning_curve",
+        "reference_features", "model_comparison", "learning_curve", "annotated_clips",
     }  # fmt: skip
     checks = check_results(result)
     assert {name for name, c in checks.items() if not c.passed} == set()
