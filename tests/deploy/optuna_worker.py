@@ -1,13 +1,18 @@
-"""One tuning worker: ``python -m tests.deploy.optuna_worker STORAGE STUDY TRIALS``.
+"""One tuning worker: ``python -m tests.deploy.optuna_worker STORAGE STUDY TRIALS BARRIER``.
 
-Tunes the shared study on a small synthetic feature table (the same for every worker) with
+Once loaded it writes ``BARRIER/<pid>.ready`` and waits for ``BARRIER/go``, so workers start
+tuning together rather than in the order their imports finished. Then it tunes the shared study
+on a small synthetic feature table (the same for every worker) with
 :func:`vocalbaby.training.tune`, the code the ``tuned_hyperparameters`` asset runs, and prints
 ``trial N`` for every trial this process finished.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,8 +31,19 @@ def table(rows: int = 120, seed: int = 0) -> tuple[pd.DataFrame, pd.Series, pd.S
     return features, labels, groups
 
 
-def main(storage: str, study: str, trials: int) -> None:
+def wait_for_start(barrier: Path, timeout_s: float = 120.0) -> None:
+    """Announce this worker is ready, then wait until the test says go."""
+    (barrier / f"{os.getpid()}.ready").touch()
+    deadline = time.monotonic() + timeout_s
+    while not (barrier / "go").exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no {barrier / 'go'} after {timeout_s:.0f} s")
+        time.sleep(0.05)
+
+
+def main(storage: str, study: str, trials: int, barrier: Path) -> None:
     features, labels, groups = table()
+    wait_for_start(barrier)
     training.tune(
         features,
         labels,
@@ -41,4 +57,4 @@ def main(storage: str, study: str, trials: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]))

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import optuna
@@ -31,7 +32,7 @@ from vocalbaby_assets.resources import VocalBabySettings, io_manager_for
 
 pytestmark = pytest.mark.integration
 PRODUCTION = DEPLOY / "dagster" / "dagster.yaml"
-WORKER_TRIALS = 4
+WORKER_TRIALS = 8
 WORKER_TIMEOUT_S = 180
 
 
@@ -116,11 +117,11 @@ def test_a_materialization_is_recorded_in_postgres(
         assert sorted(rows) == ['["data_splits"]', '["raw_clips"]']
 
 
-def start_worker(storage: str, study: str) -> subprocess.Popen[str]:
+def start_worker(storage: str, study: str, barrier: Path) -> subprocess.Popen[str]:
     """A tuning worker process (tests/deploy/optuna_worker.py) on the shared study."""
     command = [sys.executable, "-m", "tests.deploy.optuna_worker", storage, study]
     return subprocess.Popen(
-        [*command, str(WORKER_TRIALS)],
+        [*command, str(WORKER_TRIALS), str(barrier)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -129,13 +130,21 @@ def start_worker(storage: str, study: str) -> subprocess.Popen[str]:
     )
 
 
-def test_two_workers_tune_one_postgres_study(postgres_server: Postgres) -> None:
+def test_two_workers_tune_one_postgres_study(postgres_server: Postgres, tmp_path: Path) -> None:
     storage = postgres_server.create_database("optuna")
     # Create the schema once before the workers start, as a deployment does (deploy/README.md,
     # "Scaling out"): concurrent first connections race on creating it.
     optuna.storages.RDBStorage(storage)
     study = "vocalbaby-shared"
-    workers = [start_worker(storage, study) for _ in range(2)]
+    workers = [start_worker(storage, study, tmp_path) for _ in range(2)]
+    # Both start tuning together: otherwise the first one loaded can finish every trial first.
+    deadline = time.monotonic() + WORKER_TIMEOUT_S
+    while len(list(tmp_path.glob("*.ready"))) < len(workers):
+        assert time.monotonic() < deadline and all(w.poll() is None for w in workers), [
+            w.communicate()[0][-2000:] for w in workers if w.poll() is not None
+        ]
+        time.sleep(0.1)
+    (tmp_path / "go").touch()
     outputs = [worker.communicate(timeout=WORKER_TIMEOUT_S)[0] for worker in workers]
     for worker, output in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, output[-3000:]
