@@ -116,6 +116,11 @@ def read(root: str | os.PathLike[str]) -> pd.DataFrame:
     return frame[list(MANIFEST_COLUMNS)].reset_index(drop=True)
 
 
+def empty_manifest() -> pd.DataFrame:
+    """A manifest with :data:`MANIFEST_COLUMNS` and no rows."""
+    return pd.DataFrame({column: pd.Series(dtype=object) for column in MANIFEST_COLUMNS})
+
+
 def _check_unique(frame: pd.DataFrame, uri: str) -> None:
     duplicated = frame.loc[frame["clip_id"].duplicated(keep=False), "clip_id"].unique().tolist()
     if duplicated:
@@ -148,10 +153,3 @@ def inspect(
                 progress(done, len(manifest))
     extra = pd.DataFrame(rows, index=manifest.index)
     return pd.concat([manifest, extra[["duration_s", "sample_rate", "sha256", "error"]]], axis=1)
-
-
-def demo(out: str | os.PathLike[str], clips: int = 600, seed: int = 0) -> Path:
-    """Write the deterministic synthetic demo dataset (see :mod:`vocalbaby.demo`)."""
-    from vocalbaby.demo import generate
-
-    return generate(out, clips=clips, seed=seed)

@@ -37,15 +37,16 @@ import io
 import json
 import math
 import re
+import zlib
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from vocalbaby import audio, features, storage
+from vocalbaby import features, storage
 from vocalbaby.features import feature_names
 from vocalbaby.labels import CLASSES
 
@@ -288,18 +289,20 @@ def _read_batch(uri: str) -> pd.DataFrame:
 
 
 def manifest_features(
-    manifest: pd.DataFrame, transform: Callable[[np.ndarray], np.ndarray] | None = None
+    manifest: pd.DataFrame, transform: Callable[[Hashable, np.ndarray], np.ndarray] | None = None
 ) -> pd.DataFrame:
     """The 88 features, ``label`` and ``child_id`` of the clips of a :func:`dataset.read` manifest.
 
-    ``transform`` changes each decoded signal first (e.g. :func:`channel_shift`).
+    ``transform(clip_id, samples)`` changes each decoded signal first (e.g. :func:`channel_shift`
+    with a random generator seeded by the clip id, so the result does not depend on the order the
+    worker threads run in). Raises
+    :class:`vocalbaby.features.FeatureError` naming every clip that could not be used.
     """
     manifest = manifest.set_index("clip_id")
-    signals = {clip: audio.load(uri).samples for clip, uri in manifest["uri"].items()}
-    if transform:
-        signals = {clip: transform(samples) for clip, samples in signals.items()}
-    table = features.extract(signals).rename_axis("clip_id")
-    return table.join(manifest[[LABEL, "child_id"]])
+    extracted = features.extract_files(manifest["uri"].to_dict(), transform=transform)
+    if extracted.failures:
+        raise features.FeatureError(extracted.failures)
+    return extracted.features.rename_axis("clip_id").join(manifest[[LABEL, "child_id"]])
 
 
 def channel_shift(
@@ -350,3 +353,8 @@ def push(
         gauge = Gauge(name, doc, list(labels), registry=registry)
         (gauge.labels(**labels) if labels else gauge).set(value)
     push_to_gateway(gateway_url, job=job, registry=registry)
+
+
+def clip_rng(clip_id: Hashable, seed: int = 0) -> np.random.Generator:
+    """A random generator of its own for each clip (stable across runs and thread orders)."""
+    return np.random.default_rng([seed, zlib.crc32(str(clip_id).encode())])

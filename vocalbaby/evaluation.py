@@ -19,28 +19,13 @@ from sklearn.metrics import average_precision_score, precision_recall_curve
 
 from vocalbaby import metrics
 from vocalbaby.labels import CLASSES
+from vocalbaby.model import apply_temperature
 
 AGE_BANDS = (0, 6, 12, 18, 24)  # months; the last band is open-ended
 Interval = dict[str, float]
 
 
 # --- bootstrap confidence intervals over children ----------------------------------------------
-
-
-def group_confusions(
-    y_true: Sequence[str],
-    y_pred: Sequence[str],
-    groups: Sequence[object],
-    labels: Sequence[str] = CLASSES,
-) -> np.ndarray:
-    """One confusion matrix per group (child): an array of shape (groups, K, K)."""
-    index = {label: i for i, label in enumerate(labels)}
-    truth = np.array([index[y] for y in y_true], dtype=int)
-    predicted = np.array([index[y] for y in y_pred], dtype=int)
-    _, group = np.unique(np.asarray(groups, dtype=str), return_inverse=True)
-    counts = np.zeros((group.max(initial=-1) + 1, len(labels), len(labels)), dtype=np.int64)
-    np.add.at(counts, (group, truth, predicted), 1)
-    return counts
 
 
 def bootstrap_scores(per_group: np.ndarray, n_boot: int = 1000, seed: int = 0) -> dict:
@@ -75,7 +60,7 @@ def intervals(
     A class's recall is undefined in resamples without that class and is left out of its
     interval; a class absent from ``y_true`` gets ``None``.
     """
-    per_group = group_confusions(y_true, y_pred, groups, labels)
+    per_group = metrics.group_confusions(y_true, y_pred, groups, labels)
     point = metrics.scores(per_group.sum(axis=0))
     boot = bootstrap_scores(per_group, n_boot, seed)
     recall = np.where(boot["support"] > 0, boot["recall"], np.nan)
@@ -149,14 +134,6 @@ def reliability(proba: pd.DataFrame, y_true: Sequence[str], bins: int = 10) -> d
             }
         ),
     }
-
-
-def apply_temperature(proba: np.ndarray, temperature: float) -> np.ndarray:
-    """Probabilities rescaled as ``softmax(log(p) / temperature)``: the argmax never changes."""
-    logits = np.log(np.clip(proba, 1e-12, 1.0)) / temperature
-    logits -= logits.max(axis=1, keepdims=True)
-    scaled = np.exp(logits)
-    return scaled / scaled.sum(axis=1, keepdims=True)
 
 
 def fit_temperature(proba: pd.DataFrame, y_true: Sequence[str]) -> float:
@@ -308,7 +285,7 @@ def gate(
 ) -> dict[str, object]:
     """The promotion decision on a report (with ``intervals`` for the CI criterion).
 
-    Returns :func:`metrics.gate`'s keys plus ``criteria`` (each with its value, threshold and
+    Returns ``passed``, ``uar``, ``min_uar``, ``criteria`` (each with its value, threshold and
     outcome) and ``reasons`` (one line per failed criterion).
     """
     checks = [("UAR", float(result["uar"]), criteria.min_uar)]
@@ -338,8 +315,10 @@ def gate(
     reasons = [
         f"{r['criterion']} {r['value']:.3f} < {r['threshold']:.3f}" for r in rows if not r["passed"]
     ]
-    return metrics.gate(result, criteria.min_uar) | {
+    return {
         "passed": not reasons,
+        "uar": float(result["uar"]),
+        "min_uar": criteria.min_uar,
         "criteria": rows,
         "reasons": reasons,
     }

@@ -25,6 +25,7 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import opensmile
@@ -32,12 +33,14 @@ import pandas as pd
 from opensmile.core.config import config as smile_paths
 from opensmile.core.lib import OpenSMILE
 
+from vocalbaby import audio
 from vocalbaby.audio import SAMPLE_RATE
 
 FEATURE_SET = opensmile.FeatureSet.eGeMAPSv02
 FEATURE_LEVEL = opensmile.FeatureLevel.Functionals
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 
 
 class FeatureError(RuntimeError):
@@ -168,24 +171,21 @@ def _safe_extract(samples: np.ndarray) -> np.ndarray | str:
         return str(exc)
 
 
-def extract_batch(
-    signals: Mapping[Hashable, np.ndarray] | Sequence[np.ndarray],
-    workers: int | None = None,
-    progress: Progress | None = None,
+def _run(
+    items: Mapping[Hashable, T],
+    work: Callable[[T], np.ndarray | str],
+    workers: int | None,
+    progress: Progress | None,
 ) -> ExtractionResult:
-    """Features of many signals in parallel; failures are collected, never turned into zeros.
-
-    ``signals`` maps a key (clip id) to samples, or is a sequence (keys are positions).
-    ``progress(done, total)`` is called from the calling thread after each signal.
-    """
-    items = dict(signals) if isinstance(signals, Mapping) else dict(enumerate(signals))
+    """``work`` (a feature row, or the reason it failed) over every item in a thread pool."""
     workers = max(1, workers or os.cpu_count() or 1)
     rows: dict[Hashable, np.ndarray] = {}
     failures: dict[Hashable, str] = {}
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="opensmile") as pool:
-        results = pool.map(_safe_extract, items.values())
-        for done, (key, result) in enumerate(zip(items, results, strict=True), start=1):
+        for done, (key, result) in enumerate(
+            zip(items, pool.map(work, items.values()), strict=True), start=1
+        ):
             if isinstance(result, str):
                 failures[key] = result
             else:
@@ -201,6 +201,20 @@ def extract_batch(
     return ExtractionResult(frame, failures, time.perf_counter() - started)
 
 
+def extract_batch(
+    signals: Mapping[Hashable, np.ndarray] | Sequence[np.ndarray],
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> ExtractionResult:
+    """Features of many signals in parallel; failures are collected, never turned into zeros.
+
+    ``signals`` maps a key (clip id) to samples, or is a sequence (keys are positions).
+    ``progress(done, total)`` is called from the calling thread after each signal.
+    """
+    items = dict(signals) if isinstance(signals, Mapping) else dict(enumerate(signals))
+    return _run(items, _safe_extract, workers, progress)
+
+
 def extract(
     signals: Mapping[Hashable, np.ndarray] | Sequence[np.ndarray],
     workers: int | None = None,
@@ -211,3 +225,29 @@ def extract(
     if result.failures:
         raise FeatureError(result.failures)
     return result.features
+
+
+def extract_files(
+    sources: Mapping[Hashable, audio.AudioSource],
+    workers: int | None = None,
+    progress: Progress | None = None,
+    transform: Callable[[Hashable, np.ndarray], np.ndarray] | None = None,
+) -> ExtractionResult:
+    """Decode every file (:func:`vocalbaby.audio.load`) and extract its features, in parallel.
+
+    ``sources`` maps a key (clip id, audio hash) to a path, ``s3://`` URI or bytes. A file that
+    cannot be decoded or gives no features is in ``failures`` with the reason, never zeros.
+    ``transform(key, samples)`` changes each decoded signal first. Each worker holds one signal
+    at a time, so memory does not grow with the number of files. The pipeline, the ``evaluate``
+    command, drift and the benchmarks all decode and extract through this function.
+    """
+
+    def work(item: tuple[Hashable, audio.AudioSource]) -> np.ndarray | str:
+        key, source = item
+        try:
+            samples = audio.load(source).samples
+        except audio.AudioError as exc:
+            return exc.reason
+        return _safe_extract(transform(key, samples) if transform else samples)
+
+    return _run({key: (key, source) for key, source in sources.items()}, work, workers, progress)

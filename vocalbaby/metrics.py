@@ -5,17 +5,37 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.metrics import confusion_matrix
 
-from vocalbaby import plots
 from vocalbaby.labels import CLASSES
+
+
+def group_confusions(
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    groups: Sequence[object],
+    labels: Sequence[str] = CLASSES,
+) -> np.ndarray:
+    """One confusion matrix per group (e.g. child): an array of shape (groups, K, K).
+
+    Rows are true classes, columns predicted ones, in ``labels`` order; pairs with a label
+    outside ``labels`` are left out (as scikit-learn's ``confusion_matrix`` does).
+    """
+    index = {label: i for i, label in enumerate(labels)}
+    truth = np.array([index.get(y, -1) for y in y_true], dtype=int)
+    predicted = np.array([index.get(y, -1) for y in y_pred], dtype=int)
+    _, group = np.unique(np.asarray(groups, dtype=str), return_inverse=True)
+    keep = (truth >= 0) & (predicted >= 0)
+    counts = np.zeros((group.max(initial=-1) + 1, len(labels), len(labels)), dtype=np.int64)
+    np.add.at(counts, (group[keep], truth[keep], predicted[keep]), 1)
+    return counts
 
 
 def confusion(
     y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str] = CLASSES
 ) -> np.ndarray:
     """Counts of (true, predicted) pairs: rows true, columns predicted, in ``labels`` order."""
-    return confusion_matrix(np.asarray(y_true), np.asarray(y_pred), labels=list(labels))
+    counts = group_confusions(y_true, y_pred, np.zeros(len(y_true)), labels)
+    return counts.sum(axis=0) if len(counts) else np.zeros((len(labels), len(labels)), np.int64)
 
 
 def scores(counts: np.ndarray) -> dict[str, np.ndarray]:
@@ -127,43 +147,3 @@ def format_text(result: dict[str, object]) -> str:
 
 def _span(interval: dict[str, float] | None) -> str:
     return "-" if interval is None else f"{interval['low']:.3f}-{interval['high']:.3f}"
-
-
-def normalized_confusion(result: dict[str, object]) -> np.ndarray:
-    """The confusion matrix as shares of each true class (rows sum to 1; 0 for absent classes)."""
-    counts = np.asarray(result["confusion_matrix"], dtype=float)
-    rows = counts.sum(axis=1, keepdims=True)
-    return np.divide(counts, rows, out=np.zeros(counts.shape), where=rows > 0)
-
-
-def confusion_matrix_png(
-    result: dict[str, object], title: str = "Confusion matrix", normalize: bool = False
-) -> bytes:
-    """The confusion matrix as a PNG with row-normalised shading: counts, or with ``normalize``
-    the share of each true class."""
-    labels = result["labels"]
-    counts = np.asarray(result["confusion_matrix"])
-    share = normalized_confusion(result)
-    fig, ax = plots.pyplot().subplots(figsize=(5.6, 4.8), dpi=100)
-    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
-    for (i, j), value in np.ndenumerate(counts):
-        ax.text(
-            j,
-            i,
-            f"{share[i, j]:.2f}" if normalize else str(value),
-            ha="center",
-            va="center",
-            color="white" if share[i, j] > 0.5 else "black",
-        )
-    ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right")
-    ax.set_yticks(range(len(labels)), labels)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true" + (" (rows sum to 1)" if normalize else ""))
-    ax.set_title(f"{title} (UAR {result['uar']:.3f})")
-    return plots.png(fig)
-
-
-def gate(result: dict[str, object], min_uar: float) -> dict[str, object]:
-    """The promotion decision: does the model's UAR reach ``min_uar``?"""
-    value = float(result["uar"])
-    return {"passed": value >= min_uar, "uar": value, "min_uar": min_uar}

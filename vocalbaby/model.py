@@ -20,7 +20,6 @@ import pandas as pd
 import xgboost as xgb
 
 from vocalbaby import storage
-from vocalbaby.evaluation import apply_temperature
 from vocalbaby.features import extractor_config
 
 BOOSTER_FILE, IMPUTER_FILE, BUNDLE_FILE = "booster.json", "imputer.json", "bundle.json"
@@ -110,6 +109,14 @@ class ModelBundle:
             metadata=manifest["metadata"],
             temperature=float(manifest.get("temperature", 1.0)),
         )
+
+
+def apply_temperature(proba: np.ndarray, temperature: float) -> np.ndarray:
+    """Probabilities rescaled as ``softmax(log(p) / temperature)``: the argmax never changes."""
+    logits = np.log(np.clip(proba, 1e-12, 1.0)) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    scaled = np.exp(logits)
+    return scaled / scaled.sum(axis=1, keepdims=True)
 
 
 def _dumps(obj: object) -> bytes:

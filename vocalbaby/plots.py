@@ -127,3 +127,38 @@ def intervals_png(found: dict[str, object]) -> bytes:
         f"({found['n_groups']} children resampled {found['n_boot']} times)"
     )
     return png(fig)
+
+
+def normalized_confusion(result: dict[str, object]) -> np.ndarray:
+    """A report's confusion matrix as shares of each true class (rows sum to 1; 0 for absent
+    classes)."""
+    counts = np.asarray(result["confusion_matrix"], dtype=float)
+    rows = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts, rows, out=np.zeros(counts.shape), where=rows > 0)
+
+
+def confusion_matrix_png(
+    result: dict[str, object], title: str = "Confusion matrix", normalize: bool = False
+) -> bytes:
+    """A report's confusion matrix as a PNG with row-normalised shading: counts, or with
+    ``normalize`` the share of each true class."""
+    labels = result["labels"]
+    counts = np.asarray(result["confusion_matrix"])
+    share = normalized_confusion(result)
+    fig, ax = pyplot().subplots(figsize=(5.6, 4.8), dpi=100)
+    ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    for (i, j), value in np.ndenumerate(counts):
+        ax.text(
+            j,
+            i,
+            f"{share[i, j]:.2f}" if normalize else str(value),
+            ha="center",
+            va="center",
+            color="white" if share[i, j] > 0.5 else "black",
+        )
+    ax.set_xticks(range(len(labels)), labels, rotation=35, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true" + (" (rows sum to 1)" if normalize else ""))
+    ax.set_title(f"{title} (UAR {result['uar']:.3f})")
+    return png(fig)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,3 +84,19 @@ def overlaps(manifest: pd.DataFrame, split_of: pd.Series) -> dict[str, list[str]
         spread = split_of.groupby(manifest[column]).nunique()
         found[column] = sorted(str(v) for v in spread[spread > 1].index)
     return found
+
+
+def select(
+    features: pd.DataFrame, data_splits: pd.DataFrame, names: Sequence[str]
+) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Features, labels and group ids of the clips in the named splits.
+
+    ``features`` is indexed by clip id; ``data_splits`` has ``clip_id``, ``label``, ``child_id``,
+    ``sha256`` and ``split`` columns. Clips without features are left out; the order of
+    ``data_splits`` is kept.
+    """
+    rows = data_splits.set_index("clip_id")
+    rows = rows[rows["split"].isin(list(names))]
+    rows = rows.loc[rows.index.intersection(features.index)]
+    group_ids = groups(rows.reset_index()).set_axis(rows.index)
+    return features.loc[rows.index], rows["label"], group_ids

@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from vocalbaby import audio, inference
-from vocalbaby.annotations import AnnotatedSegment
+from vocalbaby.annotation.store import AnnotatedSegment
 from vocalbaby.dataset import AUDIO_SUFFIXES, METADATA_FILE
 from vocalbaby.labels import CLASSES
 from vocalbaby.model import ModelBundle

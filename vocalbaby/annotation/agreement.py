@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sklearn.metrics import cohen_kappa_score
 
-from vocalbaby.annotations import AnnotatedSegment, Revision
+from vocalbaby.annotation.store import AnnotatedSegment, Revision
 from vocalbaby.labels import CLASSES
 
 MIN_IOU = 0.5

@@ -1,4 +1,4 @@
-"""Turn confirmed annotations into a training dataset (DESIGN §3: ``metadata.csv`` + audio).
+"""Turn confirmed annotations into a training dataset (``metadata.csv`` + audio, as any dataset).
 
 Each confirmed segment becomes a 16 kHz mono WAV clip cut from its recording, with one
 ``metadata.csv`` row: ``clip_id, label, child_id, age_months, gender, corpus`` plus provenance
@@ -9,7 +9,7 @@ Where several people annotated one recording, ``policy`` decides:
 
 - ``latest``: the annotation saved last wins for the whole recording;
 - ``consensus``: the latest annotation's segments, each kept only if every other annotator who
-  has the same item (see :mod:`vocalbaby.agreement`) gave it the same label.
+  has the same item (see :mod:`vocalbaby.annotation.agreement`) gave it the same label.
 
 Without a ``child_id`` in the recording's metadata the recording itself is the group, so its
 clips never land in two splits.
@@ -25,8 +25,9 @@ from typing import Literal
 import pandas as pd
 import soundfile as sf
 
-from vocalbaby import agreement, audio, dataset, storage
-from vocalbaby.annotations import AnnotatedSegment, AnnotationStore, Revision
+from vocalbaby import audio, dataset, storage
+from vocalbaby.annotation import agreement
+from vocalbaby.annotation.store import AnnotatedSegment, AnnotationStore, Revision
 
 Policy = Literal["latest", "consensus"]
 COLUMNS = [
@@ -97,7 +98,7 @@ def chosen_segments(
     return latest, [s for s in kept if id(s) not in conflicting], skipped
 
 
-def export(store: AnnotationStore, out: str, policy: Policy = "latest") -> ExportResult:
+def write_dataset(store: AnnotationStore, out: str, policy: Policy = "latest") -> ExportResult:
     """Write every confirmed segment in ``store`` as a dataset under ``out`` (folder or S3)."""
     if policy not in {"latest", "consensus"}:
         raise ValueError(f"policy must be 'latest' or 'consensus', not {policy!r}")
