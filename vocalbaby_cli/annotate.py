@@ -1,0 +1,161 @@
+"""``vocalbaby annotate`` (the review web app) and ``vocalbaby export-annotations``."""
+
+from __future__ import annotations
+
+import json
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from tqdm import tqdm
+
+from vocalbaby.annotation import catalog, export
+from vocalbaby.annotation.store import AnnotationError, AnnotationStore, check_annotator
+from vocalbaby.locations import Locations
+from vocalbaby_cli.models import optional_model
+
+
+class ExportPolicy(StrEnum):
+    """How recordings annotated by several people are exported."""
+
+    latest = "latest"
+    consensus = "consensus"
+
+
+def default_store_uri() -> str:
+    """The annotation store the pipeline's ``annotated_clips`` asset reads (see
+    :mod:`vocalbaby.locations`)."""
+    return Locations.from_env().annotations
+
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="Annotation store: folder or s3:// prefix (default: $VOCALBABY_ANNOTATIONS_URI, "
+        "else $VOCALBABY_ARTIFACTS_URI/annotations; the pipeline reads the same).",
+    ),
+]
+
+
+def _catalog(
+    source: Path, model: str | None, metadata: Path | None, workers: int | None
+) -> catalog.Catalog:
+    table = catalog.read_metadata(metadata) if metadata else None
+    if source.is_file():
+        return catalog.from_prelabels(source, table)
+    if not source.is_dir():
+        raise catalog.CatalogError(f"{source}: no such folder or prelabels file")
+    bundle = optional_model(model)
+    if bundle is None:
+        return catalog.from_folder(source, None, table)
+    with tqdm(total=len(catalog.audio_files(source)), desc="suggest", unit="file") as bar:
+        return catalog.from_folder(
+            source, bundle, table, workers, progress=lambda done, _: bar.update(done - bar.n)
+        )
+
+
+def annotate(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="A folder of recordings (classified on start with the current model), or the "
+            ".json/.csv prelabels written by `vocalbaby predict --out`."
+        ),
+    ],
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 8501,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    store: StoreOption = None,
+    annotator: Annotated[
+        str, typer.Option(help="Default annotator name shown in the page.")
+    ] = os.environ.get("USER", ""),
+    model: Annotated[
+        str | None,
+        typer.Option(help="Model for a folder (default: the current model; none: unlabelled)."),
+    ] = None,
+    metadata: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV with path/file/clip_id and child_id, age_months, gender, corpus per "
+            "recording (default: the folder's metadata.csv, if any)."
+        ),
+    ] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Feature extraction threads.")] = None,
+) -> None:
+    """Review and correct predictions in the browser; every change is saved at once.
+
+    Open http://127.0.0.1:8501, enter your name, pick a recording. Keys: 1-5 label the selected
+    segment, arrows move between segments, [ ] between recordings, Space plays, P plays the
+    segment, S splits, M merges with the next, U or Ctrl+Z undoes, D marks reviewed.
+    """
+    try:
+        import uvicorn
+
+        from vocalbaby_annotate.app import create_app
+    except ImportError as exc:
+        raise typer.BadParameter(
+            f"the review app is not installed ({exc}): pip install 'vocalbaby[annotate]'"
+        ) from exc
+
+    if annotator and not _valid(annotator):
+        annotator = ""
+    try:
+        recordings = _catalog(source, model, metadata, workers)
+        app = create_app(recordings, AnnotationStore(store or default_store_uri()), annotator)
+    except catalog.CatalogError as exc:
+        raise typer.BadParameter(str(exc), param_hint="SOURCE") from exc
+    unreadable = [r for r in recordings.recordings.values() if r.error]
+    for rec in unreadable:
+        typer.echo(f"unreadable: {rec.id}: {rec.error}", err=True)
+    typer.echo(
+        f"{len(recordings.recordings) - len(unreadable)} recording(s) to review, "
+        f"{len(unreadable)} unreadable; annotations go to {store or default_store_uri()}\n"
+        f"open http://{host}:{port}",
+        err=True,
+    )
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _valid(name: str) -> bool:
+    try:
+        check_annotator(name)
+    except AnnotationError:
+        return False
+    return True
+
+
+def export_annotations(
+    out: Annotated[str, typer.Argument(help="Folder or s3:// prefix for the new dataset.")],
+    store: StoreOption = None,
+    policy: Annotated[
+        ExportPolicy,
+        typer.Option(
+            help="Several annotators on one recording: 'latest' (the last saved wins) or "
+            "'consensus' (only segments every annotator labelled alike)."
+        ),
+    ] = ExportPolicy.latest,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Write confirmed annotations as a dataset (metadata.csv + audio/) for training/evaluate.
+
+    Prints clip counts, corrections of the model and Cohen's kappa per pair of annotators.
+    """
+    result = export.write_dataset(AnnotationStore(store or default_store_uri()), out, policy.value)
+    summary = result.summary()
+    if as_json:
+        typer.echo(json.dumps(summary | {"skipped_segments": result.skipped}, indent=2))
+        return
+    typer.echo(
+        f"wrote {summary['clips']} clip(s) from {summary['recordings']} recording(s) to {out}; "
+        f"{summary['corrected_model_labels']} corrected the model; {summary['skipped']} skipped"
+    )
+    for skipped in result.skipped:
+        typer.echo(f"skipped: {skipped['recording']} at {skipped['start_s']}: {skipped['reason']}")
+    for pair in result.agreement:
+        kappa = "n/a" if pair.kappa is None else f"{pair.kappa:.3f}"
+        typer.echo(
+            f"agreement {pair.first} vs {pair.second}: kappa {kappa} over {pair.items} item(s) "
+            f"({pair.agreement:.1%} identical)"
+        )
