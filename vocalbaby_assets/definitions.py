@@ -1,10 +1,21 @@
-"""The VocalBaby code location: every asset, check and resource in one ``Definitions``."""
+"""The VocalBaby code location: every asset, check, job, schedule and sensor, wired once.
+
+``defs`` is what ``dagster dev``, ``dagster-webserver`` and ``dagster api grpc`` load: settings
+from the ``VOCALBABY_*`` variables, resources for ``VOCALBABY_ENV``
+(:func:`vocalbaby_assets.resources.resources`). ``vocalbaby-pipeline train`` and the tests run
+``train_job`` from :func:`build_definitions` with their own settings, so nothing is wired twice.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from dagster import (
+    AssetKey,
     AssetSelection,
+    DagsterInstance,
     Definitions,
+    ExecuteInProcessResult,
     define_asset_job,
     load_asset_checks_from_modules,
     load_assets_from_modules,
@@ -20,14 +31,17 @@ from vocalbaby_assets.assets import (
     registry,
     training,
 )
-from vocalbaby_assets.resources import VocalBabySettings, io_manager_for, settings_from_env
+from vocalbaby_assets.resources import (
+    VocalBabySettings,
+    environment,
+    resources,
+    settings_from_env,
+)
 from vocalbaby_assets.schedules import nightly_drift
 from vocalbaby_assets.sensors import annotations_sensor, prediction_log_sensor
 
 MODULES = (annotations, ingestion, features, training, evaluation, comparison, registry, drift)
-ALL_ASSETS = load_assets_from_modules(MODULES)
-# What one training run materializes: everything but the per-day drift partitions.
-ASSETS = [a for a in ALL_ASSETS if a.partitions_def is None]
+ASSETS = load_assets_from_modules(MODULES)
 ASSET_CHECKS = load_asset_checks_from_modules(MODULES)
 
 train_job = define_asset_job(
@@ -37,16 +51,37 @@ train_job = define_asset_job(
 )
 
 
-def build_definitions(settings: VocalBabySettings, env: str | None = None) -> Definitions:
-    """Definitions wired to ``settings`` (tests and the CLI pass their own)."""
+def build_definitions(
+    settings: VocalBabySettings | None = None, env: str | None = None
+) -> Definitions:
+    """The code location for ``settings`` (default: from the environment) and ``env``
+    (default: ``VOCALBABY_ENV``)."""
     return Definitions(
-        assets=ALL_ASSETS,
+        assets=ASSETS,
         asset_checks=ASSET_CHECKS,
         jobs=[train_job, drift.drift_job, annotations.annotations_job],
         schedules=[nightly_drift],
         sensors=[prediction_log_sensor, annotations_sensor],
-        resources={"settings": settings, "io_manager": io_manager_for(settings, env)},
+        resources=resources(settings or settings_from_env(), env or environment()),
     )
 
 
-defs = build_definitions(settings_from_env())
+def run_training(
+    settings: VocalBabySettings,
+    run_config: Mapping[str, object] | None = None,
+    select: Sequence[str] | None = None,
+    instance: DagsterInstance | None = None,
+    env: str | None = None,
+) -> ExecuteInProcessResult:
+    """Run ``train_job`` in this process (all of it, or the assets named in ``select``, whose
+    upstream values are loaded from the IO manager); failures are returned, not raised."""
+    job = build_definitions(settings, env).resolve_job_def(train_job.name)
+    return job.execute_in_process(
+        run_config=dict(run_config or {}),
+        instance=instance or DagsterInstance.ephemeral(),
+        asset_selection=[AssetKey(name) for name in select] if select else None,
+        raise_on_error=False,
+    )
+
+
+defs = build_definitions()

@@ -1,20 +1,30 @@
-"""Resources: where the dataset and artifacts live, and which IO manager stores asset values.
+"""Resources: where data and artifacts live, the model registry, and the IO manager per
+environment.
 
-``VOCALBABY_ENV=local`` (default): values pickled under ``<artifacts>/dagster``.
-``VOCALBABY_ENV=prod``: dagster-aws ``S3PickleIOManager`` under the ``s3://`` artifacts URI,
-using ``AWS_ENDPOINT_URL_S3`` when set (S3-compatible servers).
+``resources(settings, env)`` is the one place that picks them: ``VOCALBABY_ENV=local`` (default)
+pickles asset values under ``<artifacts>/dagster``; ``VOCALBABY_ENV=prod`` uses dagster-aws'
+``S3PickleIOManager`` under the ``s3://`` artifacts URI (``AWS_ENDPOINT_URL_S3`` for
+S3-compatible servers).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from dagster import ConfigurableResource, FilesystemIOManager, IOManagerDefinition
+from dagster import ConfigurableResource, FilesystemIOManager
 from dagster_aws.s3 import S3PickleIOManager, S3Resource
 from pydantic import Field
 
-from vocalbaby import dataset, storage
+from vocalbaby import locations, storage
+from vocalbaby.locations import Locations
+from vocalbaby.model import ModelBundle
+from vocalbaby.model_card import MODEL_NAME
+
+ENV_VARIABLE = "VOCALBABY_ENV"
+ENVIRONMENTS = ("local", "prod")
 
 
 class VocalBabySettings(ConfigurableResource):
@@ -50,32 +60,18 @@ class VocalBabySettings(ConfigurableResource):
         """Whether the pipeline runs on the generated synthetic demo set."""
         return not self.dataset_uri
 
-    def resolved_dataset_uri(self) -> str:
-        """The dataset to read, generating the synthetic demo set on first use."""
-        if self.dataset_uri:
-            return self.dataset_uri
-        out = storage.join(self.artifacts_uri, f"demo-data-{self.demo_clips}-{self.demo_seed}")
-        if storage.is_s3(out):
-            raise ValueError("set dataset_uri: the demo set is generated into a local folder only")
-        if not Path(out, dataset.METADATA_FILE).exists():
-            dataset.demo(out, clips=self.demo_clips, seed=self.demo_seed)
-        return out
+    @property
+    def locations(self) -> Locations:
+        """Every location under (or beside) the artifacts root, defaults resolved."""
+        return Locations.of(self.artifacts_uri, self.annotations_uri, self.prediction_log_uri)
 
     def path(self, *parts: str) -> str:
         """A location under the artifacts URI."""
-        return storage.join(self.artifacts_uri, *parts)
+        return self.locations.path(*parts)
 
-    def prediction_log(self) -> str:
-        """Where the service logs its predictions (features, label, timestamp)."""
-        return self.prediction_log_uri or self.path("prediction_log")
-
-    def annotations(self) -> str:
-        """Where people's annotations are stored."""
-        return self.annotations_uri or self.path("annotations")
-
-    def annotated_clips(self) -> str:
-        """Where the ``annotated_clips`` asset exports them as a dataset."""
-        return self.path("annotated_clips")
+    def synthetic_dataset(self) -> str:
+        """Where the ``source_dataset`` asset writes the synthetic demo set."""
+        return self.path(f"demo-data-{self.demo_clips}-{self.demo_seed}")
 
     def study_storage(self) -> str | None:
         """Where Optuna keeps the study: configured RDB, else SQLite beside local artifacts."""
@@ -87,31 +83,60 @@ class VocalBabySettings(ConfigurableResource):
         return f"sqlite:///{Path(self.artifacts_uri).resolve() / 'optuna.db'}"
 
 
-def settings_from_env() -> VocalBabySettings:
-    """Settings from ``VOCALBABY_*`` environment variables."""
-    return VocalBabySettings(
-        dataset_uri=os.environ.get("VOCALBABY_DATASET_URI") or None,
-        artifacts_uri=os.environ.get("VOCALBABY_ARTIFACTS_URI", "artifacts"),
-        optuna_storage=os.environ.get("VOCALBABY_OPTUNA_STORAGE") or None,
-        prediction_log_uri=os.environ.get("VOCALBABY_PREDICTION_LOG_URI") or None,
-        pushgateway_url=os.environ.get("VOCALBABY_PUSHGATEWAY_URL") or None,
-        annotations_uri=os.environ.get("VOCALBABY_ANNOTATIONS_URI") or None,
-    )
+def settings_from_env(env: Mapping[str, str] = os.environ, **overrides: Any) -> VocalBabySettings:
+    """Settings from the ``VOCALBABY_*`` environment variables; ``overrides`` that are not
+    ``None`` win (the command line's options). Unset locations keep their defaults under the
+    artifacts root (see :mod:`vocalbaby.locations`)."""
+    values = {
+        "dataset_uri": env.get("VOCALBABY_DATASET_URI") or None,
+        "artifacts_uri": env.get(locations.ARTIFACTS_ENV) or locations.DEFAULT_ARTIFACTS,
+        "annotations_uri": env.get(locations.ANNOTATIONS_ENV) or None,
+        "prediction_log_uri": env.get(locations.PREDICTION_LOG_ENV) or None,
+        "optuna_storage": env.get("VOCALBABY_OPTUNA_STORAGE") or None,
+        "pushgateway_url": env.get("VOCALBABY_PUSHGATEWAY_URL") or None,
+    }
+    return VocalBabySettings(**values | {k: v for k, v in overrides.items() if v is not None})
 
 
-def io_manager_for(settings: VocalBabySettings, env: str | None = None) -> IOManagerDefinition:
-    """Filesystem IO manager locally; S3 pickle IO manager in production."""
-    env = env or os.environ.get("VOCALBABY_ENV", "local")
+class ModelRegistry(ConfigurableResource):
+    """The BentoML model store (``$BENTOML_HOME``, default ``~/bentoml``) that gated models are
+    registered in; ``bentoml serve`` loads them from there."""
+
+    model_name: str = Field(default=MODEL_NAME, description="Name of the model in the store.")
+
+    def register(self, bundle: ModelBundle, card: dict[str, object], labels: dict[str, str]) -> str:
+        """Store ``bundle`` as a new version with ``card`` as its metadata; return its tag."""
+        import bentoml  # imported on use: loading the code location does not need it
+
+        with bentoml.models.create(self.model_name, metadata=card, labels=labels) as stored:
+            bundle.save(stored.path)
+        return str(stored.tag)
+
+
+def environment(env: Mapping[str, str] = os.environ) -> str:
+    """``VOCALBABY_ENV`` (``local`` or ``prod``); anything else is an error."""
+    name = env.get(ENV_VARIABLE, "local")
+    if name not in ENVIRONMENTS:
+        raise ValueError(f"{ENV_VARIABLE} must be one of {ENVIRONMENTS}, not {name!r}")
+    return name
+
+
+def resources(settings: VocalBabySettings, env: str = "local") -> dict[str, object]:
+    """Every resource of the code location for one environment."""
     if env == "prod":
         if not storage.is_s3(settings.artifacts_uri):
             raise ValueError("VOCALBABY_ENV=prod needs VOCALBABY_ARTIFACTS_URI=s3://bucket/prefix")
         bucket, prefix = storage.split_s3(settings.artifacts_uri)
         endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-        return S3PickleIOManager(
+        io_manager: object = S3PickleIOManager(
             s3_resource=S3Resource(endpoint_url=endpoint),
             s3_bucket=bucket,
             s3_prefix=storage.join(prefix or "vocalbaby", "dagster").strip("/"),
         )
-    if env != "local":
-        raise ValueError(f"VOCALBABY_ENV must be 'local' or 'prod', not {env!r}")
-    return FilesystemIOManager(base_dir=str(Path(settings.artifacts_uri, "dagster").resolve()))
+    elif env == "local":
+        io_manager = FilesystemIOManager(
+            base_dir=str(Path(settings.artifacts_uri, "dagster").resolve())
+        )
+    else:
+        raise ValueError(f"{ENV_VARIABLE} must be one of {ENVIRONMENTS}, not {env!r}")
+    return {"settings": settings, "registry": ModelRegistry(), "io_manager": io_manager}

@@ -14,7 +14,7 @@ from dagster import (
 )
 
 from vocalbaby import drift
-from vocalbaby.annotations import AnnotationStore
+from vocalbaby.annotation.store import AnnotationStore
 from vocalbaby_assets.assets.annotations import annotations_job
 from vocalbaby_assets.assets.drift import drift_job, log_days
 from vocalbaby_assets.resources import VocalBabySettings
@@ -35,7 +35,7 @@ def prediction_log_sensor(
     re-evaluation never runs it twice); a day that is not yet a partition is added first.
     Counting files, not remembering the newest name, also catches late uploads.
     """
-    log = settings.prediction_log()
+    log = settings.locations.prediction_log
     seen: dict[str, int] = json.loads(context.cursor or "{}")
     counts = {day: len(files) for day, files in drift.log_files(log).items()}
     grown = {day: n for day, n in counts.items() if n > seen.get(day, 0)}
@@ -64,9 +64,9 @@ def annotations_sensor(
     Any save changes it and requests one run keyed by the digest, so the same state of the
     store is never exported twice; the next training run then includes the new clips.
     """
-    index = AnnotationStore(settings.annotations()).index()
+    index = AnnotationStore(settings.locations.annotations).index()
     if not index:
-        return SkipReason(f"no annotations in {settings.annotations()}")
+        return SkipReason(f"no annotations in {settings.locations.annotations}")
     state = json.dumps(sorted((rec, who, n) for (rec, who), n in index.items()))
     digest = hashlib.sha256(state.encode()).hexdigest()[:16]
     if digest == context.cursor:

@@ -1,8 +1,9 @@
 """People's corrections (``vocalbaby annotate``) exported as a dataset the next training includes.
 
 ``annotated_clips`` exports every confirmed segment of the annotation store to
-``<artifacts>/annotated_clips`` (DESIGN §3 format); ``raw_clips`` reads that export next to the
-configured dataset. The ``annotations_sensor`` re-runs this asset when new revisions are saved.
+``<artifacts>/annotated_clips`` (the dataset format: ``metadata.csv`` + audio); its value, the
+export's manifest, is an input of ``raw_clips``. The ``annotations_sensor`` re-runs this asset
+when new revisions are saved.
 """
 
 import pandas as pd
@@ -20,8 +21,9 @@ from dagster import (
 )
 from pydantic import Field
 
-from vocalbaby import agreement, annotation_export
-from vocalbaby.annotations import AnnotationStore
+from vocalbaby import dataset
+from vocalbaby.annotation import agreement, export
+from vocalbaby.annotation.store import AnnotationStore
 from vocalbaby.labels import CLASSES
 from vocalbaby_assets.metadata import table_markdown
 from vocalbaby_assets.resources import VocalBabySettings
@@ -34,7 +36,7 @@ MIN_KAPPA = 0.6
 class AnnotatedClipsConfig(Config):
     """How recordings annotated by several people are exported."""
 
-    policy: annotation_export.Policy = Field(
+    policy: export.Policy = Field(
         default="latest",
         description="'latest': the last saved annotation wins; 'consensus': only segments all "
         "annotators labelled alike.",
@@ -47,19 +49,22 @@ def annotated_clips(
 ) -> Output[pd.DataFrame]:
     """Confirmed segments of the annotation store as clips, with provenance and agreement.
 
-    Metadata: clips per label, how many corrected the model, Cohen's kappa per pair of
-    annotators over the clips both labelled, and every skipped segment with its reason.
+    The value is the export's manifest (as :func:`vocalbaby.dataset.read` gives it; empty when
+    nobody confirmed a label yet). Metadata: clips per label, how many corrected the model,
+    Cohen's kappa per pair of annotators over the clips both labelled, and every skipped
+    segment with its reason.
     """
-    store = AnnotationStore(settings.annotations())
-    out = settings.annotated_clips()
+    store = AnnotationStore(settings.locations.annotations)
+    out = settings.locations.annotated_clips
     context.log.info(f"exporting annotations from {store.root} to {out} ({config.policy})")
-    result = annotation_export.export(store, out, config.policy)
+    result = export.write_dataset(store, out, config.policy)
+    manifest = export.read_export(out)
     summary = result.summary()
     counts = result.manifest["label"].value_counts().reindex(CLASSES, fill_value=0)
     pairs = pd.DataFrame([p.to_dict() for p in result.agreement])
     kappas = [p.kappa for p in result.agreement if p.kappa is not None]
     return Output(
-        result.manifest,
+        manifest if manifest is not None else dataset.empty_manifest(),
         metadata={
             "annotations_uri": store.root,
             "export_uri": out,
@@ -83,7 +88,7 @@ def annotated_clips(
 )
 def annotator_agreement(settings: VocalBabySettings) -> AssetCheckResult:
     """Warns naming each pair of annotators whose kappa is below :data:`MIN_KAPPA`."""
-    pairs = agreement.pairwise(AnnotationStore(settings.annotations()).all_latest())
+    pairs = agreement.pairwise(AnnotationStore(settings.locations.annotations).all_latest())
     low = [p for p in pairs if p.kappa is not None and p.kappa < MIN_KAPPA]
     return AssetCheckResult(
         passed=not low,

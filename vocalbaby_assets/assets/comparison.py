@@ -7,8 +7,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
 from pydantic import Field
 
-from vocalbaby import comparison, plots, report, storage
-from vocalbaby_assets.assets.training import split_rows
+from vocalbaby import comparison, plots, report, splits, storage
 from vocalbaby_assets.metadata import png_markdown, table_markdown
 from vocalbaby_assets.resources import VocalBabySettings
 
@@ -62,7 +61,7 @@ def model_comparison(
     The value keeps the out-of-fold predictions, which ``learning_curve`` reuses as its 100 %.
     """
     started = time.perf_counter()
-    features, labels, groups = split_rows(clip_features, data_splits, tuple(config.splits))
+    features, labels, groups = splits.select(clip_features, data_splits, tuple(config.splits))
     params = tuned_hyperparameters["params"]
     predictions = comparison.cross_validate(
         features, labels, groups, params, folds=config.folds, seed=config.seed
@@ -125,7 +124,7 @@ def learning_curve(
     random subsets of each fold's training children. Mean and t-interval over folds.
     """
     started = time.perf_counter()
-    features, labels, groups = split_rows(
+    features, labels, groups = splits.select(
         clip_features, data_splits, tuple(model_comparison["splits"])
     )
     smaller = comparison.cross_validate(

@@ -24,9 +24,8 @@ from dagster import (
 )
 from pydantic import Field
 
-from vocalbaby import drift
+from vocalbaby import drift, splits
 from vocalbaby.labels import CLASSES
-from vocalbaby_assets.assets.training import split_rows
 from vocalbaby_assets.metadata import table_markdown
 from vocalbaby_assets.resources import VocalBabySettings
 
@@ -40,7 +39,7 @@ def reference_features(
     clip_features: pd.DataFrame, data_splits: pd.DataFrame
 ) -> Output[pd.DataFrame]:
     """What production is compared with: the train split's 88 features and true labels."""
-    table, labels, _ = split_rows(clip_features, data_splits, ("train",))
+    table, labels, _ = splits.select(clip_features, data_splits, ("train",))
     table = table.assign(label=labels)
     shares = table["label"].value_counts(normalize=True).reindex(CLASSES, fill_value=0.0)
     return Output(
@@ -54,7 +53,7 @@ def production_batches(
     context: AssetExecutionContext, settings: VocalBabySettings
 ) -> Output[pd.DataFrame]:
     """One day of the prediction log: features, predicted label, timestamp, model version."""
-    table = drift.read_log(settings.prediction_log(), day=context.partition_key)
+    table = drift.read_log(settings.locations.prediction_log, day=context.partition_key)
     versions = table.get(drift.MODEL_VERSION, pd.Series(dtype=str)).dropna().unique()
     return Output(
         table,

@@ -16,9 +16,8 @@ from dagster import (
 )
 from pydantic import Field
 
-from vocalbaby import baselines, evaluation, metrics, model, plots, report, storage
+from vocalbaby import baselines, evaluation, metrics, model, plots, report, splits, storage
 from vocalbaby.model import ModelBundle
-from vocalbaby_assets.assets.training import split_rows
 from vocalbaby_assets.metadata import png_markdown, table_markdown
 from vocalbaby_assets.resources import VocalBabySettings
 
@@ -61,8 +60,8 @@ def _baselines(
     seed: int,
 ) -> dict[str, dict]:
     """Reports of the ComParE SVM (C chosen on valid) and the majority class on test."""
-    train = split_rows(clip_features, data_splits, ("train",))[:2]
-    valid = split_rows(clip_features, data_splits, ("valid",))[:2]
+    train = splits.select(clip_features, data_splits, ("train",))[:2]
+    valid = splits.select(clip_features, data_splits, ("valid",))[:2]
     test_x, test_y = test
     svm_pred, svm_c = baselines.compare_svm(train, valid, test_x, seed)
     majority = baselines.majority(pd.concat([train[1], valid[1]]), len(test_y))
@@ -75,8 +74,8 @@ def _baselines(
 def _figures(found: dict, uncalibrated: dict, temperature: float) -> dict[str, bytes]:
     result = found["metrics"]
     return {
-        "confusion_matrix": metrics.confusion_matrix_png(result, title="Test split"),
-        "confusion_matrix_normalized": metrics.confusion_matrix_png(
+        "confusion_matrix": plots.confusion_matrix_png(result, title="Test split"),
+        "confusion_matrix_normalized": plots.confusion_matrix_png(
             result, title="Test split, share of true class", normalize=True
         ),
         "intervals": plots.intervals_png(result["intervals"]),
@@ -112,7 +111,7 @@ def model_evaluation(
     ``confusion_matrix.png`` and a self-contained ``report.html`` next to the bundle. When every
     gate criterion passes, the bundle becomes the current model (``models/latest.json``).
     """
-    test_x, test_y, test_groups = split_rows(clip_features, data_splits, ("test",))
+    test_x, test_y, test_groups = splits.select(clip_features, data_splits, ("test",))
     groupings = evaluation.attributes(raw_clips.set_index("clip_id").loc[test_x.index])
     found = evaluation.assess(
         test_y,

@@ -11,29 +11,11 @@ from dagster import (
     asset_check,
 )
 
-from vocalbaby import audio, feature_cache, features
+from vocalbaby import feature_cache, features
 from vocalbaby_assets.progress import progress_logger
 from vocalbaby_assets.resources import VocalBabySettings
 
 GROUP = "features"
-
-
-def _extract_missing(
-    context: AssetExecutionContext, clips: pd.DataFrame
-) -> features.ExtractionResult:
-    """Decode and extract the clips (indexed by sha256) that the cache does not hold."""
-    signals = {}
-    failures = {}
-    for sha, uri in clips["uri"].items():
-        try:
-            signals[sha] = audio.load(uri).samples
-        except audio.AudioError as exc:
-            failures[sha] = exc.reason
-    result = features.extract_batch(
-        signals, progress=progress_logger(context.log, "extracted clips")
-    )
-    result.failures.update(failures)
-    return result
 
 
 @asset(group_name=GROUP, description="88 eGeMAPSv02 functionals per clip (openSMILE).")
@@ -49,7 +31,9 @@ def clip_features(
     unique = raw_clips.drop_duplicates("sha256").set_index("sha256")
     todo = unique.loc[~unique.index.isin(cache.index)]
     context.log.info(f"{len(unique) - len(todo)} clips cached, {len(todo)} to extract")
-    result = _extract_missing(context, todo)
+    result = features.extract_files(
+        todo["uri"].to_dict(), progress=progress_logger(context.log, "extracted clips")
+    )
     if len(result.features):
         context.log.info(f"extracted {len(result.features)} clips at {result.rate:.1f} clips/s")
         fresh = result.features.rename_axis("sha256")

@@ -1,4 +1,5 @@
-"""Raw clips (validated manifest) and child-disjoint train/valid/test splits."""
+"""The dataset (configured, or the synthetic demo set), its raw clips (a validated manifest) and
+child-disjoint train/valid/test splits."""
 
 import pandas as pd
 from dagster import (
@@ -6,6 +7,7 @@ from dagster import (
     AssetCheckSeverity,
     AssetExecutionContext,
     Config,
+    Failure,
     MetadataValue,
     Output,
     asset,
@@ -13,9 +15,8 @@ from dagster import (
 )
 from pydantic import Field
 
-from vocalbaby import annotation_export, dataset, splits
+from vocalbaby import dataset, splits, storage, synthetic
 from vocalbaby.labels import CLASSES
-from vocalbaby_assets.assets.annotations import annotated_clips
 from vocalbaby_assets.metadata import counts_markdown, table_markdown
 from vocalbaby_assets.progress import progress_logger
 from vocalbaby_assets.resources import VocalBabySettings
@@ -29,27 +30,66 @@ class RawClipsConfig(Config):
     max_duration_s: float = Field(default=30.0, description="Longest clip accepted.")
 
 
-@asset(group_name=GROUP, deps=[annotated_clips])
-def raw_clips(context: AssetExecutionContext, settings: VocalBabySettings) -> Output[pd.DataFrame]:
+@asset(group_name=GROUP)
+def source_dataset(context: AssetExecutionContext, settings: VocalBabySettings) -> Output[dict]:
+    """The dataset to train on: the configured ``dataset_uri``, or, when none is configured, the
+    deterministic SYNTHETIC demo set, generated here under the artifacts folder (once: the same
+    clip count and seed give the same files, so an existing copy is reused).
+
+    The value is ``{"uri": ..., "synthetic": bool}``.
+    """
+    if settings.dataset_uri:
+        return Output(
+            {"uri": settings.dataset_uri, "synthetic": False},
+            metadata={"dataset_uri": settings.dataset_uri, "synthetic_demo_data": False},
+        )
+    out = settings.synthetic_dataset()
+    if storage.is_s3(out):
+        raise Failure("set dataset_uri: the synthetic demo set is generated into a local folder")
+    if storage.exists(storage.join(out, dataset.METADATA_FILE)):
+        context.log.info(f"reusing the SYNTHETIC demo set in {out}")
+    else:
+        context.log.info(
+            f"generating the SYNTHETIC demo set ({settings.demo_clips} clips) in {out}"
+        )
+        synthetic.generate(
+            out,
+            clips=settings.demo_clips,
+            seed=settings.demo_seed,
+            progress=progress_logger(context.log, "synthetic clips"),
+        )
+    return Output(
+        {"uri": out, "synthetic": True},
+        metadata={
+            "dataset_uri": out,
+            "synthetic_demo_data": True,
+            "clips": settings.demo_clips,
+            "seed": settings.demo_seed,
+            "note": "SYNTHETIC demo data, not real infant audio: its scores say the pipeline "
+            "works, not how well VocalBaby classifies real infants.",
+        },
+    )
+
+
+@asset(group_name=GROUP)
+def raw_clips(
+    context: AssetExecutionContext, source_dataset: dict, annotated_clips: pd.DataFrame
+) -> Output[pd.DataFrame]:
     """The dataset's manifest: one row per clip with its label, child, audio hash and duration.
 
-    Reads ``metadata.csv`` (aliases of the original BabbleCor columns accepted), plus the clips
-    people annotated (the ``annotated_clips`` export, when it has any), then opens every clip to
-    hash it, measure it and prove it decodes. Unreadable clips are kept with an ``error`` so the
+    Reads ``metadata.csv`` of ``source_dataset`` (aliases of the original BabbleCor columns
+    accepted) plus the clips people annotated (``annotated_clips``), then opens every clip to hash
+    it, measure it and prove it decodes. Unreadable clips are kept with an ``error`` so the
     ``raw_clips_readable`` check can name them.
     """
-    uri = settings.resolved_dataset_uri()
-    context.log.info(
-        f"reading dataset {uri}" + (" (SYNTHETIC demo data)" if settings.is_demo else "")
-    )
+    uri = source_dataset["uri"]
+    synthetic_note = " (SYNTHETIC demo data)" if source_dataset["synthetic"] else ""
+    context.log.info(f"reading dataset {uri}{synthetic_note}")
     base = dataset.read(uri)
-    annotated = annotation_export.read_export(settings.annotated_clips())
-    if annotated is not None:
-        context.log.info(
-            f"adding {len(annotated)} annotated clip(s) from {settings.annotated_clips()}"
-        )
+    if len(annotated_clips):
+        context.log.info(f"adding {len(annotated_clips)} annotated clip(s)")
     manifest = dataset.inspect(
-        pd.concat([base, annotated], ignore_index=True) if annotated is not None else base,
+        pd.concat([base, annotated_clips], ignore_index=True) if len(annotated_clips) else base,
         progress=progress_logger(context.log, "inspected clips"),
     )
     counts = manifest["label"].value_counts().reindex(CLASSES, fill_value=0)
@@ -57,8 +97,8 @@ def raw_clips(context: AssetExecutionContext, settings: VocalBabySettings) -> Ou
         manifest,
         metadata={
             "dataset_uri": uri,
-            "annotated_clips": 0 if annotated is None else len(annotated),
-            "synthetic_demo_data": settings.is_demo,
+            "annotated_clips": len(annotated_clips),
+            "synthetic_demo_data": source_dataset["synthetic"],
             "clips": len(manifest),
             "children": int(manifest["child_id"].nunique()),
             "unreadable_clips": int(manifest["error"].notna().sum()),

@@ -2,45 +2,38 @@
 
 from dagster import AssetExecutionContext, Failure, MetadataValue, Output, asset
 
+from vocalbaby import model_card
 from vocalbaby.model import ModelBundle
-from vocalbaby_service import model_store
+from vocalbaby_assets.resources import ModelRegistry, VocalBabySettings
 
 GROUP = "registry"
 
 
 @asset(group_name=GROUP)
 def bento_model(
-    context: AssetExecutionContext, vocalbaby_model: ModelBundle, model_evaluation: dict
+    context: AssetExecutionContext,
+    settings: VocalBabySettings,
+    registry: ModelRegistry,
+    vocalbaby_model: ModelBundle,
+    model_evaluation: dict,
 ) -> Output[str]:
     """The model as a new version of ``vocalbaby`` in the BentoML store; its tag is the value.
 
     Runs only after the blocking ``uar_gate`` check (every gate criterion) passed, and refuses a
-    failed gate itself too (for runs that select this asset alone). ``bentoml serve`` then loads
-    ``vocalbaby:latest``.
+    failed gate itself too (for runs that select this asset alone). The store's metadata is the
+    model card (:mod:`vocalbaby.model_card`), which the service shows at ``/model_info``;
+    ``bentoml serve`` then loads ``vocalbaby:latest``.
     """
     gate = model_evaluation["gate"]
     if not gate["passed"]:
         raise Failure(f"not registering: the promotion gate failed ({'; '.join(gate['reasons'])})")
-    result = model_evaluation["metrics"]
-    meta = vocalbaby_model.metadata
-    metadata = {
-        "version": vocalbaby_model.version,
-        "metrics": {k: result[k] for k in ("uar", "macro_f1", "accuracy", "n")},
-        "per_class_recall": {c: m["recall"] for c, m in result["per_class"].items()},
-        "baselines_uar": {k: v["uar"] for k, v in model_evaluation["baselines"].items()},
-        "classes": vocalbaby_model.classes,
-        "feature_names": vocalbaby_model.feature_names,
-        "feature_config": vocalbaby_model.feature_config,
-        "params": meta.get("params"),
-        "dataset_hash": meta.get("dataset_hash"),
-        "synthetic_demo_data": meta.get("synthetic_demo_data"),
-        "git_commit": meta.get("git_commit"),
-    }
+    source = settings.path("models", vocalbaby_model.version)
+    card = model_card.build(vocalbaby_model, model_evaluation, source=source)
     labels = {
         "stage": "gated",
-        "data": "synthetic-demo" if meta.get("synthetic_demo_data") else "dataset",
+        "data": "synthetic-demo" if card["synthetic_demo_data"] else "dataset",
     }
-    tag = model_store.register(vocalbaby_model, metadata=metadata, labels=labels)
+    tag = registry.register(vocalbaby_model, card, labels)
     context.log.info(
         f"registered {tag}; serve it with: bentoml serve vocalbaby_service.service:VocalBaby"
     )
@@ -48,8 +41,9 @@ def bento_model(
         tag,
         metadata={
             "tag": tag,
-            "uar": result["uar"],
+            "uar": model_evaluation["metrics"]["uar"],
             "model_version": vocalbaby_model.version,
+            "source": source,
             "serve": MetadataValue.md("`bentoml serve vocalbaby_service.service:VocalBaby`"),
         },
     )

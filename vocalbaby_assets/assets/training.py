@@ -15,17 +15,6 @@ from vocalbaby_assets.resources import VocalBabySettings
 GROUP = "training"
 
 
-def split_rows(
-    clip_features: pd.DataFrame, data_splits: pd.DataFrame, names: tuple[str, ...]
-) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
-    """Features, labels and group ids of the clips in the named splits (feature order kept)."""
-    rows = data_splits.set_index("clip_id")
-    rows = rows[rows["split"].isin(names)]
-    rows = rows.loc[rows.index.intersection(clip_features.index)]
-    group_ids = splits.groups(rows.reset_index()).set_axis(rows.index)
-    return clip_features.loc[rows.index], rows["label"], group_ids
-
-
 class SeedConfig(Config):
     """Seed of SMOTE and XGBoost."""
 
@@ -40,7 +29,7 @@ def training_set(
 
     SMOTE runs after splitting and never touches the test split.
     """
-    features, labels, _ = split_rows(clip_features, data_splits, ("train", "valid"))
+    features, labels, _ = splits.select(clip_features, data_splits, ("train", "valid"))
     prepared = training.prepare(features, labels, config.seed)
     return Output(
         prepared,
@@ -79,7 +68,7 @@ def tuned_hyperparameters(
     The study persists (SQLite under local artifacts, or ``optuna_storage``), so a re-run on the
     same features resumes it instead of starting over.
     """
-    features, labels, group_ids = split_rows(clip_features, data_splits, ("train",))
+    features, labels, group_ids = splits.select(clip_features, data_splits, ("train",))
     study_name = (
         f"vocalbaby-{provenance.frame_hash(features)[:12]}-seed{config.seed}-f{config.folds}"
     )
@@ -129,8 +118,8 @@ def _calibration(
 
     The final model also learns from valid, so its own valid predictions are not held out.
     """
-    train_x, train_y, _ = split_rows(clip_features, data_splits, ("train",))
-    valid_x, valid_y, _ = split_rows(clip_features, data_splits, ("valid",))
+    train_x, train_y, _ = splits.select(clip_features, data_splits, ("train",))
+    valid_x, valid_y, _ = splits.select(clip_features, data_splits, ("valid",))
     held_out = training.train(train_x, train_y, params, seed, n_jobs=2)
     return evaluation.calibrate(held_out.predict_proba(valid_x), valid_y)
 
@@ -142,6 +131,7 @@ def vocalbaby_model(
     settings: VocalBabySettings,
     training_set: training.TrainingSet,
     tuned_hyperparameters: dict,
+    source_dataset: dict,
     raw_clips: pd.DataFrame,
     clip_features: pd.DataFrame,
     data_splits: pd.DataFrame,
@@ -169,8 +159,8 @@ def vocalbaby_model(
         "cv_uar": tuned_hyperparameters["cv_uar"],
         "calibration": calibration.as_dict() if calibration else None,
         "dataset_hash": dataset_hash,
-        "dataset_uri": settings.resolved_dataset_uri(),
-        "synthetic_demo_data": settings.is_demo,
+        "dataset_uri": source_dataset["uri"],
+        "synthetic_demo_data": source_dataset["synthetic"],
         "training_rows": len(training_set.labels),
         "class_counts": training_set.class_counts(False),
         "git_commit": provenance.git_commit(),
