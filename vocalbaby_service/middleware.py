@@ -6,7 +6,8 @@
 - A body larger than ``max_body_bytes`` gets 413 before it is read when ``Content-Length`` says
   so, and as soon as the limit is crossed for a chunked body (the request is cut off and its
   response replaced).
-- Requests to ``endpoints`` are counted by status and timed (see :mod:`vocalbaby_service.metrics`).
+- Requests to ``endpoints`` are counted by status and timed
+  (see :mod:`vocalbaby_service.telemetry`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from http import HTTPStatus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vocalbaby_service import metrics
+from vocalbaby_service import telemetry
 from vocalbaby_service.errors import RequestError
 
 OPEN_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/metrics"})
@@ -39,7 +40,7 @@ def _too_large(limit: int) -> RequestError:
 
 async def send_error(send: Send, error: RequestError) -> None:
     """Count ``error`` and send it as a complete JSON response."""
-    metrics.get().errors.labels(error_type=error.error_type).inc()
+    telemetry.get().errors.labels(error_type=error.error_type).inc()
     body = json.dumps(error.body()).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     if error.error_code == HTTPStatus.UNAUTHORIZED:
@@ -81,7 +82,7 @@ class Gatekeeper:
             await self._guarded(scope, receive, send_and_record)
         finally:
             if endpoint:
-                metrics.get().observe_request(endpoint, status, time.perf_counter() - started)
+                telemetry.get().observe_request(endpoint, status, time.perf_counter() - started)
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])

@@ -1,7 +1,9 @@
-"""The VocalBaby model in the BentoML model store: register a bundle, load it back by tag.
+"""The served model, loaded by tag from the BentoML model store.
 
-The stored model's folder holds the bundle's files (see :mod:`vocalbaby.model`), so serving
-loads exactly what the pipeline trained and evaluated.
+A stored model's folder holds a model bundle's files (:mod:`vocalbaby.model`), so serving loads
+exactly what the pipeline trained, evaluated and registered (``vocalbaby_assets``' ``bento_model``
+asset, or ``vocalbaby-pipeline register``); its metadata is the model card
+(:mod:`vocalbaby.model_card`).
 """
 
 from __future__ import annotations
@@ -9,20 +11,12 @@ from __future__ import annotations
 import bentoml
 
 from vocalbaby.model import ModelBundle
+from vocalbaby.model_card import MODEL_NAME
 
-MODEL_NAME = "vocalbaby"
-
-
-def register(
-    bundle: ModelBundle, metadata: dict[str, object], labels: dict[str, str] | None = None
-) -> str:
-    """Save ``bundle`` as a new version of :data:`MODEL_NAME`; return its tag string."""
-    with bentoml.models.create(MODEL_NAME, metadata=metadata, labels=labels or {}) as stored:
-        bundle.save(stored.path)
-    return str(stored.tag)
+DEFAULT_TAG = f"{MODEL_NAME}:latest"
 
 
-def load(tag: str = f"{MODEL_NAME}:latest") -> tuple[ModelBundle, bentoml.Model]:
+def load(tag: str = DEFAULT_TAG) -> tuple[ModelBundle, bentoml.Model]:
     """The bundle stored under ``tag`` and its BentoML model entry (for tag and metadata)."""
     stored = bentoml.models.get(tag)
     return ModelBundle.load(stored.path), stored

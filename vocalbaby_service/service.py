@@ -48,7 +48,7 @@ from starlette.routing import Route
 
 from vocalbaby import features, inference
 from vocalbaby.model import ModelBundle
-from vocalbaby_service import metrics, model_store
+from vocalbaby_service import model_store, telemetry
 from vocalbaby_service.errors import FileProblem, RequestError, refuse_files
 from vocalbaby_service.limits import Limits
 from vocalbaby_service.middleware import Gatekeeper
@@ -65,7 +65,7 @@ from vocalbaby_service.uploads import (
 
 logger = logging.getLogger(__name__)
 
-MODEL_TAG = os.environ.get("VOCALBABY_MODEL_TAG") or f"{model_store.MODEL_NAME}:latest"
+MODEL_TAG = os.environ.get("VOCALBABY_MODEL_TAG") or model_store.DEFAULT_TAG
 LIMITS = Limits.from_env()
 ENDPOINTS = ("/predict", "/predict_zip", "/predict_features", "/model_info")
 REQUEST_TIMEOUT_S = 300
@@ -90,7 +90,7 @@ def _prediction_log(bundle: ModelBundle) -> PredictionLog | None:
     uri = os.environ.get("VOCALBABY_PREDICTION_LOG_URI")
     if not uri:
         return None
-    rows = metrics.get().log_rows
+    rows = telemetry.get().log_rows
     return PredictionLog(
         uri,
         bundle.feature_names,
@@ -144,7 +144,7 @@ class VocalBaby:
         self.version = str(
             meta.get("version") or self.bundle.metadata.get("version") or self.stored.tag.version
         )
-        self.metrics = metrics.get()
+        self.metrics = telemetry.get()
         self.metrics.model_info.labels(
             version=self.version,
             tag=str(self.stored.tag),

@@ -30,7 +30,7 @@ from starlette.requests import Request
 
 from vocalbaby import audio
 from vocalbaby.dataset import AUDIO_SUFFIXES
-from vocalbaby_service import metrics
+from vocalbaby_service import telemetry
 from vocalbaby_service.errors import FileProblem, RequestError, refuse_files
 from vocalbaby_service.limits import Limits
 
@@ -96,7 +96,7 @@ class _FormInput(bentoml.IODescriptor):
         try:
             value = cls._value(await read_form(request, field))
         except RequestError as exc:
-            metrics.get().errors.labels(error_type=exc.error_type).inc()
+            telemetry.get().errors.labels(error_type=exc.error_type).inc()
             raise
         return cls.model_construct(**{field: value})
 

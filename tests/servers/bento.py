@@ -1,6 +1,6 @@
 """A real ``bentoml serve`` of the service on 127.0.0.1, for tests and benchmarks.
 
->>> tag = register_model(dataset.demo("/tmp/demo", clips=200))  # doctest: +SKIP
+>>> tag = register_model(synthetic.generate("/tmp/demo", clips=200))  # doctest: +SKIP
 >>> with LocalServer(env={"VOCALBABY_MODEL_TAG": tag}) as server:  # doctest: +SKIP
 ...     httpx.get(server.url + "/model_info").json()["tag"]
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,37 +18,37 @@ from pathlib import Path
 
 import httpx
 
+from tests.servers.process import HOST, free_port, log_tail
+
 SERVICE = "vocalbaby_service.service:VocalBaby"
-HOST = "127.0.0.1"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def register_model(data_dir: Path, rounds: int | None = None, seed: int = 0) -> str:
     """Train on a labelled dataset folder and register the model in the current BentoML store.
 
-    Meant for demo data (``vocalbaby.dataset.demo``): the model is not evaluated. ``rounds``
-    overrides the number of boosting rounds (fewer: faster). Returns the model tag.
+    Meant for demo data (:mod:`vocalbaby.synthetic`): the model is not evaluated, and its model
+    card says so. ``rounds`` overrides the number of boosting rounds (fewer: faster). Registers
+    through the pipeline's :class:`~vocalbaby_assets.resources.ModelRegistry`, as the
+    ``bento_model`` asset does. Returns the model tag.
     """
-    from vocalbaby import audio, dataset, features, training
-    from vocalbaby_service import model_store
+    from vocalbaby import dataset, features, model_card, training
+    from vocalbaby_assets.resources import ModelRegistry
 
     manifest = dataset.read(data_dir)
-    signals = {
-        c: audio.load(u).samples for c, u in zip(manifest.clip_id, manifest.uri, strict=True)
-    }
-    table = features.extract(signals)
-    labels = manifest.set_index("clip_id").loc[table.index, "label"]
+    table = features.extract_files(dict(zip(manifest.clip_id, manifest.uri, strict=True)))
+    if table.failures:
+        raise features.FeatureError(table.failures)
+    labels = manifest.set_index("clip_id").loc[table.features.index, "label"]
     params = dict(training.DEFAULT_PARAMS)
     if rounds:
         params["num_boost_round"] = rounds
-    bundle = training.train(table, labels, params, seed=seed)
-    version = f"local-{len(manifest)}-{seed}"
-    bundle.metadata.update(version=version, dataset=str(data_dir))
-    metadata = {
-        "version": version,
-        "metrics": {"note": "not evaluated: a local model for tests and benchmarks"},
-        "feature_config": features.extractor_config(),
-    }
-    return model_store.register(bundle, metadata=metadata)
+    bundle = training.train(table.features, labels, params, seed=seed)
+    bundle.metadata.update(
+        version=f"local-{len(manifest)}-{seed}", dataset_uri=str(data_dir), params=params
+    )
+    card = model_card.build(bundle, source=str(data_dir))
+    return ModelRegistry().register(bundle, card, {"stage": "test"})
 
 
 def process_tree(root: int) -> list[int]:
@@ -70,13 +69,6 @@ def process_tree(root: int) -> list[int]:
     return tree
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 class LocalServer:
     """``bentoml serve`` in its own session; stopped with SIGTERM (then SIGKILL for the tree)."""
 
@@ -91,7 +83,7 @@ class LocalServer:
         self.url = f"http://{HOST}:{self.port}"
         self.env = {**os.environ, "BENTOML_DO_NOT_TRACK": "true", **(env or {})}
         self.log_path = log_path or Path(os.devnull)
-        self.cwd = cwd or Path(__file__).resolve().parents[1]
+        self.cwd = cwd or REPO
         self.ready_timeout_s = ready_timeout_s
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -142,9 +134,7 @@ class LocalServer:
 
     def log_tail(self, lines: int = 40) -> str:
         """The last lines of the server log."""
-        if self.log_path == Path(os.devnull) or not self.log_path.exists():
-            return "(no log)"
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return "(no log)" if self.log_path == Path(os.devnull) else log_tail(self.log_path, lines)
 
     def __enter__(self) -> LocalServer:
         return self.start()

@@ -1,4 +1,6 @@
-"""The service's Prometheus metrics, exposed on BentoML's ``/metrics`` with its own.
+"""The service's Prometheus metrics (telemetry), exposed on BentoML's ``/metrics`` with its own.
+
+(Model-quality metrics such as UAR live in :mod:`vocalbaby.metrics`.)
 
 They are created through ``bentoml.metrics`` on first use in the worker process, after BentoML has
 set up Prometheus' multiprocess directory, so every worker's values reach ``/metrics``.
