@@ -8,9 +8,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WEB := vocalbaby_annotate/web
-WEB_STAMP := $(WEB)/node_modules/.installed
 # How to run uv; .ci/run passes `UV="python3 -m uv"` when uv is installed but not on PATH.
 UV ?= uv
+export UV  # tests/install builds the wheel and fresh venvs with it
 
 # Telemetry off for everything started from here.
 export BENTOML_DO_NOT_TRACK := true
@@ -25,7 +25,7 @@ PIP_ARGS_PY := import tomllib; p = tomllib.load(open("pyproject.toml", "rb")); \
 	extras = ",".join(p["project"].get("optional-dependencies", {})); \
 	print("-e", f".[{extras}]", *p["dependency-groups"]["dev"], sep="\0", end="")
 
-.PHONY: help venv web test lint format demo dev serve dagster-home bench clean
+.PHONY: help venv vendor-web test lint format demo dev serve dagster-home bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,11 +43,9 @@ $(STAMP): pyproject.toml uv.lock
 	fi
 	touch $@
 
-web: $(WEB_STAMP) ## Install the annotation page's npm packages (npm ci: wavesurfer.js)
-
-$(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
+vendor-web: venv ## Refresh the vendored wavesurfer.js from npm (maintainers; see scripts/vendor_web.py)
 	npm ci --prefix $(WEB) --no-audit --no-fund
-	touch $@
+	$(BIN)/python scripts/vendor_web.py
 
 lint: venv ## ruff check + ruff format --check
 	$(BIN)/ruff check .
@@ -57,7 +55,7 @@ format: venv ## ruff format + ruff check --fix
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: venv web lint ## Lint, then the whole pytest suite (unit + integration + browser)
+test: venv lint ## Lint, then the whole pytest suite (unit + integration + browser)
 	$(BIN)/python -m pytest -q
 
 demo: venv dagster-home ## Train on the synthetic demo data: every asset, then the summary

@@ -3,8 +3,7 @@
 #
 #   Debian packages: postgresql (15), openssl (its test certificate), prometheus (+ promtool),
 #                    prometheus-pushgateway, shellcheck (actionlint checks `run:` scripts with it),
-#                    chromium (the annotation page's browser tests), nodejs + npm when no npm is
-#                    on PATH (`make web`); installed only when missing.
+#                    chromium (the annotation page's browser tests); installed only when missing.
 #   Tool venvs:      .tools/checkov and .tools/dvc, each from its pinned scripts/tools/*.txt.
 #                    They are kept out of .venv on purpose (DESIGN.md section 4: dvc's antlr4 pin
 #                    breaks Dagster asset selections; checkov pins conflict with the project).
@@ -20,9 +19,6 @@ APT_PACKAGES=(postgresql openssl prometheus prometheus-pushgateway shellcheck)
 # VOCALBABY_CHROMIUM names another Chromium-based browser for the tests (e.g. a CI runner's).
 if [[ ! -x ${VOCALBABY_CHROMIUM:-} ]]; then
     APT_PACKAGES+=(chromium)
-fi
-if ! command -v npm >/dev/null 2>&1; then
-    APT_PACKAGES+=(nodejs npm)
 fi
 
 install_apt_packages() {

@@ -3,7 +3,7 @@
 Routes (JSON unless noted):
 
 - ``GET /``: the page (``web/src/index.html``); ``/static/*`` its scripts, ``/vendor/*`` the
-  wavesurfer.js build installed from npm (``make web``).
+  wavesurfer.js modules vendored in ``web/vendor`` (they ship in the wheel: no npm needed).
 - ``GET /api/config``: classes, model version, source, default annotator.
 - ``GET /api/recordings?annotator=NAME``: every recording with its model label, weakest
   confidence, the annotators who worked on it, whether they disagree, and NAME's progress.
@@ -28,8 +28,9 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from vocalbaby import agreement
-from vocalbaby.annotations import (
+from vocalbaby.annotation import agreement
+from vocalbaby.annotation.catalog import Catalog, Recording
+from vocalbaby.annotation.store import (
     AnnotatedSegment,
     AnnotationError,
     AnnotationStore,
@@ -38,16 +39,11 @@ from vocalbaby.annotations import (
     check_annotator,
 )
 from vocalbaby.labels import CLASSES
-from vocalbaby.recordings import Catalog, Recording
 
 WEB = Path(__file__).with_name("web")
-VENDOR = WEB / "node_modules" / "wavesurfer.js" / "dist"
+VENDOR = WEB / "vendor" / "wavesurfer.js"
 SEGMENT_FIELDS = {f.name for f in fields(AnnotatedSegment)}
 MAX_BODY_BYTES = 2 * 1024 * 1024
-
-
-class FrontendMissing(RuntimeError):
-    """wavesurfer.js is not installed next to the page."""
 
 
 def error(status: int, kind: str, message: str, **extra: object) -> JSONResponse:
@@ -223,12 +219,7 @@ def _segment(index: int, raw: object, annotator: str) -> AnnotatedSegment:
 
 
 def create_app(catalog: Catalog, store: AnnotationStore, default_annotator: str = "") -> Starlette:
-    """The ASGI app; raises :class:`FrontendMissing` when wavesurfer.js is not installed."""
-    if not (VENDOR / "wavesurfer.esm.js").exists():
-        raise FrontendMissing(
-            f"wavesurfer.js is not installed in {VENDOR.parent.parent}: run `make web` "
-            "(npm ci in vocalbaby_annotate/web)"
-        )
+    """The ASGI app of the review page."""
     handlers = Annotator(catalog, store, default_annotator)
     index = WEB / "src" / "index.html"
     return Starlette(
