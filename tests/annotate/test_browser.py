@@ -7,49 +7,22 @@ A screenshot of the page is saved under test-artifacts/ (CI uploads it).
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from typer.testing import CliRunner
 
 from tests.annotate.conftest import BROKEN, LONG_RECORDING, AnnotateServer
+from tests.browser import ARTIFACTS, TIMEOUT_MS
 from vocalbaby import dataset
-from vocalbaby.cli import app
+from vocalbaby_cli.app import app
 
 pytestmark = pytest.mark.integration
 
-ARTIFACTS = Path(
-    os.environ.get("VOCALBABY_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts")
-)
-# Chromium flags for a closed network and a root user (see the machine notes in the README).
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
-TIMEOUT_MS = 20_000
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path: Path) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(chromium_path), args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
-
 
 def open_page(browser: Browser, server: AnnotateServer) -> Page:
+    """The review page, loaded, with its script errors collected in ``page.errors``."""
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     page.set_default_timeout(TIMEOUT_MS)
     errors: list[str] = []

@@ -10,10 +10,11 @@ import soundfile as sf
 from sklearn.metrics import cohen_kappa_score
 from typer.testing import CliRunner
 
-from vocalbaby import agreement, audio, dataset
-from vocalbaby.annotation_export import export
-from vocalbaby.annotations import AnnotatedSegment, AnnotationStore, Revision
-from vocalbaby.cli import app
+from vocalbaby import audio, dataset
+from vocalbaby.annotation import agreement
+from vocalbaby.annotation.export import write_dataset
+from vocalbaby.annotation.store import AnnotatedSegment, AnnotationStore, Revision
+from vocalbaby_cli.app import app
 
 RATE = audio.SAMPLE_RATE
 
@@ -87,7 +88,7 @@ def test_export_writes_confirmed_segments_as_a_dataset(tmp_path: Path, recording
         age_months="11",
     )
 
-    result = export(store, str(tmp_path / "out"))
+    result = write_dataset(store, str(tmp_path / "out"))
 
     manifest = dataset.read(tmp_path / "out")
     assert manifest["label"].tolist() == ["crying", "junk"]
@@ -121,8 +122,8 @@ def test_policies_for_recordings_with_several_annotators(
         [seg(0.0, 0.4, "crying"), seg(0.4, 0.8, "laughing")],
     )
 
-    latest = export(store, str(tmp_path / "latest"), "latest")
-    consensus = export(store, str(tmp_path / "consensus"), "consensus")
+    latest = write_dataset(store, str(tmp_path / "latest"), "latest")
+    consensus = write_dataset(store, str(tmp_path / "consensus"), "consensus")
 
     assert latest.manifest["label"].tolist() == ["crying", "laughing"]  # bob saved last
     assert latest.manifest["child_id"].unique().tolist() == [
@@ -138,7 +139,7 @@ def test_a_recording_whose_audio_vanished_is_skipped_with_the_reason(tmp_path: P
     store = AnnotationStore(str(tmp_path / "store"))
     save(store, "gone.wav", "alice", str(tmp_path / "gone.wav"), [seg(0.0, 0.4, "junk")])
 
-    result = export(store, str(tmp_path / "out"))
+    result = write_dataset(store, str(tmp_path / "out"))
 
     assert result.manifest.empty
     assert result.skipped == [

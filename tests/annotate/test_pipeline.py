@@ -13,14 +13,16 @@ from dagster import (
     SkipReason,
     build_sensor_context,
 )
+from typer.testing import CliRunner
 
 from tests.annotate.conftest import LONG_RECORDING
-from tests.pipeline.conftest import check_results, metadata, run_pipeline
+from tests.pipeline.conftest import INGESTION, check_results, metadata, run_pipeline
 from vocalbaby import dataset
-from vocalbaby.annotations import AnnotatedSegment, AnnotationStore, Revision
+from vocalbaby.annotation.store import AnnotatedSegment, AnnotationStore, Revision
 from vocalbaby_assets.definitions import defs
 from vocalbaby_assets.resources import VocalBabySettings
 from vocalbaby_assets.sensors import annotations_sensor
+from vocalbaby_cli.pipeline import app as pipeline
 
 LABELS = {
     "alice": ["crying", "junk", "crying", "laughing"],
@@ -50,7 +52,7 @@ def settings(demo_dataset: Path, tmp_path: Path) -> VocalBabySettings:
 def test_the_sensor_requests_one_export_per_new_state_of_the_store(
     settings: VocalBabySettings, review_folder: Path
 ) -> None:
-    store = AnnotationStore(settings.annotations())
+    store = AnnotationStore(settings.locations.annotations)
     instance = DagsterInstance.ephemeral()
 
     def tick(cursor: str | None) -> SensorResult | SkipReason:
@@ -76,11 +78,11 @@ def test_the_sensor_requests_one_export_per_new_state_of_the_store(
 def test_annotated_clips_join_the_training_data_with_agreement_metadata(
     settings: VocalBabySettings, review_folder: Path, demo_dataset: Path
 ) -> None:
-    store = AnnotationStore(settings.annotations())
+    store = AnnotationStore(settings.locations.annotations)
     for who, labels in LABELS.items():
         annotate(store, str(review_folder / LONG_RECORDING), who, labels)
 
-    result = run_pipeline(settings, selection=["annotated_clips", "raw_clips", "data_splits"])
+    result = run_pipeline(settings, selection=[*INGESTION, "data_splits"])
 
     assert result.success
     exported = metadata(result, "annotated_clips")
@@ -103,8 +105,35 @@ def test_annotated_clips_join_the_training_data_with_agreement_metadata(
 def test_without_annotations_raw_clips_is_the_dataset_alone(
     settings: VocalBabySettings, demo_dataset: Path
 ) -> None:
-    result = run_pipeline(settings, selection=["annotated_clips", "raw_clips"])
+    result = run_pipeline(settings, selection=INGESTION)
 
     assert result.success
     assert metadata(result, "annotated_clips")["clips"] == 0
     assert len(result.output_for_node("raw_clips")) == len(dataset.read(demo_dataset))
+
+
+def test_the_train_command_reads_annotations_where_the_environment_says(
+    review_folder: Path, demo_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``vocalbaby-pipeline train`` keeps every setting of the environment (it once rebuilt the
+    settings from four fields and read ``<artifacts>/annotations`` whatever was configured)."""
+    elsewhere = tmp_path / "lab-annotations"  # not under the artifacts folder
+    annotate(
+        AnnotationStore(str(elsewhere)),
+        str(review_folder / LONG_RECORDING),
+        "alice",
+        LABELS["alice"],
+    )
+    artifacts = tmp_path / "artifacts"
+    monkeypatch.setenv("VOCALBABY_ANNOTATIONS_URI", str(elsewhere))
+    monkeypatch.setenv("VOCALBABY_DATASET_URI", str(demo_dataset))
+    monkeypatch.setenv("VOCALBABY_ARTIFACTS_URI", str(artifacts))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+
+    result = CliRunner().invoke(pipeline, ["train", "--select", "annotated_clips"])
+
+    assert result.exit_code == 0, result.output
+    exported = dataset.read(artifacts / "annotated_clips")
+    assert exported["label"].tolist() == LABELS["alice"]
+    unknown = CliRunner().invoke(pipeline, ["train", "--select", "no_such_asset"])
+    assert unknown.exit_code == 2 and "unknown asset(s) ['no_such_asset']" in unknown.output

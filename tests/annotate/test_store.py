@@ -1,4 +1,4 @@
-"""vocalbaby.annotations: append-only revisions, last-writer check, validation, S3."""
+"""vocalbaby.annotation.store: append-only revisions, last-writer check, validation, S3."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from vocalbaby.annotations import (
+from vocalbaby.annotation.store import (
     AnnotatedSegment,
     AnnotationError,
     AnnotationStore,

@@ -16,9 +16,9 @@ import yaml
 
 from tests.deploy.tools import PROMETHEUS, unavailable
 from tests.servers import postgres, prometheus
+from tests.servers.bento import LocalServer, register_model
 from tests.servers.postgres import Postgres, running_postgres
 from tests.servers.prometheus import Prometheus, running_prometheus, running_pushgateway
-from vocalbaby_service.local_server import LocalServer, register_model
 
 SCRAPE_INTERVAL = "1s"
 

@@ -19,16 +19,17 @@ import optuna
 import pytest
 import sqlalchemy
 import yaml
-from dagster import AssetKey, DagsterInstance, DagsterRunStatus, materialize
+from dagster import AssetKey, DagsterInstance, DagsterRunStatus
 from dagster._config import process_config
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.instance.ref import InstanceRef
 
 from tests.deploy.tools import DEPLOY, REPO
+from tests.pipeline.conftest import INGESTION
 from tests.servers.postgres import Postgres
-from vocalbaby import dataset
-from vocalbaby_assets.assets import ingestion
-from vocalbaby_assets.resources import VocalBabySettings, io_manager_for
+from vocalbaby import synthetic
+from vocalbaby_assets.definitions import run_training
+from vocalbaby_assets.resources import VocalBabySettings
 
 pytestmark = pytest.mark.integration
 PRODUCTION = DEPLOY / "dagster" / "dagster.yaml"
@@ -89,13 +90,13 @@ def test_a_materialization_is_recorded_in_postgres(
     local = {key: production[key] for key in ("telemetry", "storage")}
     (home / "dagster.yaml").write_text(yaml.safe_dump(local))
     settings = VocalBabySettings(
-        dataset_uri=str(dataset.demo(tmp_path / "data", clips=100, seed=1)),
+        dataset_uri=str(synthetic.generate(tmp_path / "data", clips=100, seed=1)),
         artifacts_uri=str(tmp_path / "artifacts"),
     )
     with DagsterInstance.from_config(str(home)) as instance:
-        result = materialize(
-            [ingestion.raw_clips, ingestion.data_splits],
-            resources={"settings": settings, "io_manager": io_manager_for(settings, "local")},
+        result = run_training(
+            settings,
+            select=[*INGESTION, "data_splits"],
             instance=instance,
         )
         assert result.success
@@ -114,7 +115,7 @@ def test_a_materialization_is_recorded_in_postgres(
             ),
             {"run": result.run_id},
         ).scalars()
-        assert sorted(rows) == ['["data_splits"]', '["raw_clips"]']
+        assert sorted(rows) == sorted(f'["{name}"]' for name in [*INGESTION, "data_splits"])
 
 
 def start_worker(storage: str, study: str, barrier: Path) -> subprocess.Popen[str]:

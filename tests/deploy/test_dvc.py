@@ -3,7 +3,6 @@ environment (.tools/dvc: DVC pins antlr4 4.9, which breaks Dagster's asset selec
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -11,11 +10,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from typer.testing import CliRunner
 
 from tests.deploy.tools import REPO, tool
+from vocalbaby_cli.pipeline import app
 
 pytestmark = pytest.mark.slow
-LINKED = ("vocalbaby", "vocalbaby_assets", "vocalbaby_service", ".venv")
+LINKED = ("vocalbaby", "vocalbaby_cli", "vocalbaby_assets", "vocalbaby_service", ".venv")
 SMALL = {
     "demo": {"clips": 200},
     "tuning": {"n_trials": 2, "folds": 2},
@@ -79,15 +80,18 @@ def test_repro_produces_an_evaluated_current_model(repro: Path) -> None:
     assert evaluation["gate"]["passed"] and 0 <= evaluation["metrics"]["uar"] <= 1
 
 
-def test_the_release_script_registers_the_current_model(
+def test_the_release_command_registers_the_current_model(
     repro: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spec = importlib.util.spec_from_file_location(
-        "register_model", REPO / "scripts" / "register_model.py"
-    )
-    assert spec and spec.loader
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    import bentoml
+
+    from vocalbaby import model_card
+
     monkeypatch.chdir(repro)  # latest.json holds a path relative to the workspace
-    tag = script.register("artifacts/dvc/models")
+    result = CliRunner().invoke(app, ["register", "artifacts/dvc/models"])
+    assert result.exit_code == 0, result.output
+    tag = result.output.strip().splitlines()[-1]
     assert tag.startswith("vocalbaby:")
+    card = bentoml.models.get(tag).info.metadata
+    assert set(card) == set(model_card.KEYS)
+    assert card["evaluated"] and card["gate"]["passed"]

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 from typing import NoReturn
 
-import pytest
+from tests.servers import process
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -23,9 +23,7 @@ INSTALL_HINT = "run scripts/install-test-tools.sh"
 
 def unavailable(reason: str) -> NoReturn:
     """Skip the test for ``reason``; in CI (CI=true), fail it instead."""
-    if os.environ.get("CI", "").lower() in {"true", "1"}:
-        pytest.fail(f"{reason} ({INSTALL_HINT})")
-    pytest.skip(f"{reason} ({INSTALL_HINT})")
+    process.unavailable(f"{reason} ({INSTALL_HINT})")
 
 
 def tool(name: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -27,9 +26,9 @@ def reference(demo_features: pd.DataFrame) -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def shifted_features(demo_dataset: Path, demo_features: pd.DataFrame) -> pd.DataFrame:
     """The demo clips recorded through another channel: 6 dB quieter, noise at 20 dB SNR."""
-    rng = np.random.default_rng(0)
     table = drift.manifest_features(
-        dataset.read(demo_dataset), lambda s: drift.channel_shift(s, -6, 20, rng)
+        dataset.read(demo_dataset),
+        lambda clip, s: drift.channel_shift(s, -6, 20, drift.clip_rng(clip)),
     )
     return table.assign(split=demo_features["split"])
 

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from dagster import AssetKey, DagsterInstance, ExecuteInProcessResult, RunConfig, materialize
+from dagster import DagsterInstance, ExecuteInProcessResult, RunConfig
 
-from tests.pipeline.conftest import QUIET, run_pipeline
+from tests.pipeline.conftest import INGESTION, QUIET, run_pipeline
 from vocalbaby.features import feature_names
 from vocalbaby.labels import CLASSES
-from vocalbaby_assets.assets.drift import DriftReportConfig, log_days
-from vocalbaby_assets.definitions import ALL_ASSETS, ASSET_CHECKS
-from vocalbaby_assets.resources import VocalBabySettings, io_manager_for
+from vocalbaby_assets.assets.drift import DriftReportConfig, drift_job, log_days
+from vocalbaby_assets.definitions import build_definitions
+from vocalbaby_assets.resources import VocalBabySettings
 
-REFERENCE_ASSETS = ("raw_clips", "data_splits", "clip_features", "reference_features")
+REFERENCE_ASSETS = [*INGESTION, "data_splits", "clip_features", "reference_features"]
 
 
 @dataclass
@@ -66,17 +66,12 @@ def materialize_reference(settings: VocalBabySettings) -> DriftSetup:
 def materialize_day(
     setup: DriftSetup, day: str, config: DriftReportConfig | None = None
 ) -> ExecuteInProcessResult:
-    """Materialize ``production_batches`` and ``drift_report`` for one day of the log."""
+    """Run ``drift_job`` (``production_batches`` and ``drift_report``) for one day of the log."""
     setup.instance.add_dynamic_partitions(log_days.name, [day])
     ops = {"drift_report": config} if config else {}
-    return materialize(
-        [*ALL_ASSETS, *ASSET_CHECKS],
-        selection=[AssetKey("production_batches"), AssetKey("drift_report")],
+    job = build_definitions(setup.settings, "local").resolve_job_def(drift_job.name)
+    return job.execute_in_process(
         partition_key=day,
-        resources={
-            "settings": setup.settings,
-            "io_manager": io_manager_for(setup.settings, "local"),
-        },
         run_config={**RunConfig(ops=ops).to_config_dict(), **QUIET},
         instance=setup.instance,
         raise_on_error=False,

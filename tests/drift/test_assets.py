@@ -25,7 +25,9 @@ def test_drift_report_of_a_shifted_day(
     drift_setup: DriftSetup, shifted_features: pd.DataFrame
 ) -> None:
     held_out = drift_setup.clips.index[drift_setup.clips["split"] != "train"]
-    write_log(drift_setup.settings.prediction_log(), SHIFTED_DAY, shifted_features.loc[held_out])
+    write_log(
+        drift_setup.settings.locations.prediction_log, SHIFTED_DAY, shifted_features.loc[held_out]
+    )
     result = materialize_day(drift_setup, SHIFTED_DAY, DriftReportConfig(check_severity="ERROR"))
     assert result.success
 

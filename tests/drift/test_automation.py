@@ -51,7 +51,7 @@ def test_sensor_adds_a_partition_per_new_day_and_runs_days_with_new_files(
     tmp_path, instance: DagsterInstance, reference: pd.DataFrame
 ) -> None:
     settings = VocalBabySettings(artifacts_uri=str(tmp_path))
-    log = settings.prediction_log()
+    log = settings.locations.prediction_log
     assert isinstance(_tick(instance, settings, None), SkipReason)  # no log yet
 
     write_log(log, "2026-11-01", reference.head(20), batches=2)

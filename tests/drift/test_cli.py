@@ -11,16 +11,16 @@ import typer
 from typer.testing import CliRunner
 
 from tests.drift.helpers import write_log
-from vocalbaby import dataset
-from vocalbaby.drift_cli import drift, read_table
+from vocalbaby import synthetic
 from vocalbaby.features import feature_names
+from vocalbaby_cli.drift import drift, read_table
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def app() -> typer.Typer:
-    """A CLI with the command registered as ``vocalbaby.cli`` registers it."""
+    """A CLI with the command registered as ``vocalbaby_cli.app`` registers it."""
     app = typer.Typer()
     app.callback()(lambda: None)
     app.command("drift")(drift)
@@ -48,7 +48,7 @@ def test_sources_tables_and_dataset_folders(tmp_path: Path, reference: pd.DataFr
     reference.to_csv(tmp_path / "train.csv")
     table = read_table(str(tmp_path / "train.csv"))
     assert table[[*feature_names(), "label"]].shape == (len(reference), 89)
-    folder = dataset.demo(tmp_path / "demo", clips=30, seed=3)
+    folder = synthetic.generate(tmp_path / "demo", clips=30, seed=3)
     clips = read_table(str(folder))
     assert len(clips) == 30 and clips["label"].notna().all()
     assert list(clips.columns[:88]) == list(feature_names())

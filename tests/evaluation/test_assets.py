@@ -10,10 +10,9 @@ from dagster import build_asset_context
 
 from tests.evaluation.test_report import self_contained
 from tests.pipeline.conftest import check_results, metadata
-from vocalbaby import comparison, training
+from vocalbaby import comparison, splits, training
 from vocalbaby.model import ModelBundle
 from vocalbaby_assets.assets.evaluation import EvaluationConfig, model_evaluation, uar_gate
-from vocalbaby_assets.assets.training import split_rows
 from vocalbaby_assets.resources import VocalBabySettings
 
 pytestmark = pytest.mark.slow
@@ -107,7 +106,7 @@ def test_a_degraded_model_fails_the_gate_and_is_not_promoted(trained, tmp_path) 
     clip_features, data_splits = (
         result.output_for_node(n) for n in ("clip_features", "data_splits")
     )
-    features, labels, _ = split_rows(clip_features, data_splits, ("train", "valid"))
+    features, labels, _ = splits.select(clip_features, data_splits, ("train", "valid"))
     shuffled = pd.Series(np.random.default_rng(0).permutation(labels.to_numpy()))
     degraded = training.train(features, shuffled, training.DEFAULT_PARAMS)
     degraded.metadata = {"version": "degraded"}

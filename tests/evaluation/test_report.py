@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from tests.evaluation import synthetic
-from vocalbaby import evaluation, metrics, report, training
+from vocalbaby import metrics, model, plots, report, training
 
 
 def self_contained(page: str) -> bool:
@@ -17,7 +17,7 @@ def self_contained(page: str) -> bool:
 
 
 def test_report_embeds_images_and_escapes_text(tmp_path) -> None:
-    png = metrics.confusion_matrix_png(metrics.report(["junk", "crying"], ["junk", "junk"]))
+    png = plots.confusion_matrix_png(metrics.report(["junk", "crying"], ["junk", "junk"]))
     table = pd.DataFrame({"UAR": [0.8123, np.nan]}, index=["model", "baseline"])
     uri = report.write(
         str(tmp_path / "r" / "report.html"),
@@ -40,6 +40,6 @@ def test_calibrated_bundle_keeps_its_temperature_and_its_predictions(tmp_path) -
     loaded = type(bundle).load(bundle.save(tmp_path / "bundle"))
     assert loaded.temperature == 2.0
     soft = loaded.predict_proba(features)
-    np.testing.assert_allclose(soft, evaluation.apply_temperature(raw.to_numpy(), 2.0), rtol=1e-5)
+    np.testing.assert_allclose(soft, model.apply_temperature(raw.to_numpy(), 2.0), rtol=1e-5)
     assert (soft.max(axis=1) < raw.max(axis=1)).all()
     pd.testing.assert_series_equal(loaded.predict(features), bundle.predict(features))

@@ -86,7 +86,7 @@ def test_code_location_loads_with_every_asset_and_check(webserver) -> None:
         "raw_clips", "data_splits", "clip_features", "training_set", "tuned_hyperparameters",
         "vocalbaby_model", "model_evaluation", "bento_model",
         "reference_features", "production_batches", "drift_report",
-        "model_comparison", "learning_curve", "annotated_clips",
+        "model_comparison", "learning_curve", "annotated_clips", "source_dataset",
     }  # fmt: skip
     checks = {
         c["name"]: c["blocking"] for n in nodes.values() for c in n["assetChecksOrError"]["checks"]

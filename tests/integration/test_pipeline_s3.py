@@ -5,7 +5,7 @@ import io
 import pandas as pd
 import pytest
 
-from tests.pipeline.conftest import metadata, run_pipeline
+from tests.pipeline.conftest import INGESTION, metadata, run_pipeline
 from vocalbaby_assets.resources import VocalBabySettings
 
 pytestmark = pytest.mark.integration
@@ -40,7 +40,7 @@ def test_assets_round_trip_through_the_s3_io_manager(s3_env, demo_dataset) -> No
     )
 
     first = run_pipeline(
-        settings, selection=["raw_clips", "data_splits", "clip_features"], env="prod"
+        settings, selection=[*INGESTION, "data_splits", "clip_features"], env="prod"
     )
     assert first.success
     keys = {o["Key"] for o in client.list_objects_v2(Bucket="vb-artifacts")["Contents"]}
@@ -66,10 +66,10 @@ def test_assets_round_trip_through_the_s3_io_manager(s3_env, demo_dataset) -> No
 
 
 def test_prod_mode_refuses_a_local_artifacts_folder(tmp_path) -> None:
-    from vocalbaby_assets.resources import io_manager_for
+    from vocalbaby_assets.resources import resources
 
     with pytest.raises(ValueError, match="s3://"):
-        io_manager_for(VocalBabySettings(artifacts_uri=str(tmp_path)), env="prod")
+        resources(VocalBabySettings(artifacts_uri=str(tmp_path)), env="prod")
 
 
 def test_model_bundle_saves_and_loads_from_s3(s3_env) -> None:

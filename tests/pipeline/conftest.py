@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dagster import (
-    AssetKey,
-    DagsterInstance,
-    ExecuteInProcessResult,
-    RunConfig,
-    materialize,
-)
+from dagster import AssetKey, DagsterInstance, ExecuteInProcessResult, RunConfig
 
 from vocalbaby_assets.assets.training import TuningConfig
-from vocalbaby_assets.definitions import ASSET_CHECKS, ASSETS
-from vocalbaby_assets.resources import VocalBabySettings, io_manager_for
+from vocalbaby_assets.definitions import run_training
+from vocalbaby_assets.resources import VocalBabySettings
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# raw_clips with the assets it reads: the dataset source and the annotated clips
+INGESTION = ["source_dataset", "annotated_clips", "raw_clips"]
 
 
 def run_pipeline(
@@ -26,16 +22,16 @@ def run_pipeline(
     instance: DagsterInstance | None = None,
     env: str = "local",
 ) -> ExecuteInProcessResult:
-    """Materialize (part of) the graph with real resources; failures are returned, not raised."""
+    """Run ``train_job`` (or the assets in ``selection``) as ``vocalbaby-pipeline train`` does,
+    with real resources; failures are returned, not raised."""
     tuning = {"tuned_hyperparameters": TuningConfig(n_trials=trials, folds=3)}
     ops = tuning if not selection or "tuned_hyperparameters" in selection else {}
-    return materialize(
-        [*ASSETS, *ASSET_CHECKS],
-        resources={"settings": settings, "io_manager": io_manager_for(settings, env)},
+    return run_training(
+        settings,
         run_config={**RunConfig(ops=ops).to_config_dict(), **QUIET},
-        selection=[AssetKey(s) for s in selection] if selection else None,
-        instance=instance or DagsterInstance.ephemeral(),
-        raise_on_error=False,
+        select=selection,
+        instance=instance,
+        env=env,
     )
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tests.audio_files import tone, write_bad_clips, write_wav
-from tests.pipeline.conftest import check_results, metadata, run_pipeline
+from tests.pipeline.conftest import INGESTION, check_results, metadata, run_pipeline
 from vocalbaby_assets.resources import VocalBabySettings
 
 
@@ -45,7 +45,7 @@ def test_unreadable_clips_fail_the_blocking_check_by_name(demo_dataset, tmp_path
     for name, reason in reasons.items():
         assert name in table and reason in table
     materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
-    upstream = {"annotated_clips", "raw_clips"}  # raw_clips and what it reads
+    upstream = {"source_dataset", "annotated_clips", "raw_clips"}  # raw_clips and its inputs
     assert materialized == upstream, "nothing downstream of a failed blocking check"
 
 
@@ -63,7 +63,7 @@ def test_bad_metadata_fails_raw_clips_naming_the_problem(
 ) -> None:
     root = tmp_path / "data"
     edit(_copy_demo(demo_dataset, root)).to_csv(root / "metadata.csv", index=False)
-    result = run_pipeline(_settings(root, tmp_path), selection=["raw_clips"])
+    result = run_pipeline(_settings(root, tmp_path), selection=INGESTION)
     assert not result.success
     assert message in _step_error(result, "raw_clips")
 
@@ -73,7 +73,7 @@ def test_without_child_ids_the_split_falls_back_loudly(demo_dataset, tmp_path) -
     _copy_demo(demo_dataset, root).drop(columns="child_id").to_csv(
         root / "metadata.csv", index=False
     )
-    result = run_pipeline(_settings(root, tmp_path), selection=["raw_clips", "data_splits"])
+    result = run_pipeline(_settings(root, tmp_path), selection=[*INGESTION, "data_splits"])
     assert result.success
     meta = metadata(result, "data_splits")
     assert meta["grouped_by_child"] is False
@@ -86,7 +86,7 @@ def test_a_clip_that_fails_extraction_is_named_never_zeroed(demo_dataset, tmp_pa
     write_wav(root / "audio" / "blip.wav", tone(0.05))  # decodes, but too short for eGeMAPS
     blip = pd.DataFrame([{"clip_id": "blip", "path": "audio/blip.wav", "label": "junk"}])
     pd.concat([meta, blip]).to_csv(root / "metadata.csv", index=False)
-    result = run_pipeline(_settings(root, tmp_path), selection=["raw_clips", "clip_features"])
+    result = run_pipeline(_settings(root, tmp_path), selection=[*INGESTION, "clip_features"])
     check = check_results(result)["clip_features_complete"]
     assert not check.passed
     assert check.metadata["clips_without_features"].value == ["blip"]

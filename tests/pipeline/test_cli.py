@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from vocalbaby.cli import app
+from vocalbaby_cli.app import app
 
 runner = CliRunner()
 

@@ -6,9 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.pipeline.conftest import check_results, metadata, run_pipeline
-from vocalbaby import audio, dataset, features, metrics
+from tests.pipeline.conftest import INGESTION, check_results, metadata, run_pipeline
+from vocalbaby import audio, dataset, features, metrics, model_card
 from vocalbaby.model import ModelBundle
+from vocalbaby_assets.resources import VocalBabySettings
 
 pytestmark = pytest.mark.slow
 
@@ -21,6 +22,7 @@ def test_every_asset_materializes_and_every_check_passes(trained) -> None:
         "raw_clips", "data_splits", "clip_features", "training_set",
         "tuned_hyperparameters", "vocalbaby_model", "model_evaluation", "bento_model",
         "reference_features", "model_comparison", "learning_curve", "annotated_clips",
+        "source_dataset",
     }  # fmt: skip
     checks = check_results(result)
     assert {name for name, c in checks.items() if not c.passed} == set()
@@ -87,7 +89,7 @@ def test_bundle_is_written_loadable_and_current(trained) -> None:
 def test_feature_cache_extracts_only_new_clips(trained, tmp_path) -> None:
     settings, result = trained
     assert metadata(result, "clip_features")["extracted_now"] == 300
-    again = run_pipeline(settings, selection=["raw_clips", "clip_features"])
+    again = run_pipeline(settings, selection=[*INGESTION, "clip_features"])
     assert again.success
     assert metadata(again, "clip_features")["extracted_now"] == 0
     assert metadata(again, "clip_features")["from_cache"] == 300
@@ -105,7 +107,23 @@ def test_gated_model_is_registered_in_the_bentoml_store(trained) -> None:
     assert bundle.version == evaluation["model_version"]
     assert stored.info.metadata["metrics"]["uar"] == pytest.approx(evaluation["metrics"]["uar"])
     assert stored.info.metadata["feature_names"] == bundle.feature_names
+    assert set(stored.info.metadata) == set(model_card.KEYS)
+    assert stored.info.metadata["evaluated"] and stored.info.metadata["gate"]["passed"]
     assert str(bentoml.models.get("vocalbaby:latest").tag) == tag
+
+
+def test_without_a_dataset_the_synthetic_set_is_an_asset(tmp_path) -> None:
+    settings = VocalBabySettings(artifacts_uri=str(tmp_path / "artifacts"), demo_clips=100)
+    first = run_pipeline(settings, selection=INGESTION)
+    assert first.success
+    source = first.output_for_node("source_dataset")
+    assert source == {"uri": settings.synthetic_dataset(), "synthetic": True}
+    assert metadata(first, "source_dataset")["synthetic_demo_data"] is True
+    assert metadata(first, "raw_clips")["clips"] == 100
+    written = Path(source["uri"], "metadata.csv").stat().st_mtime_ns
+    again = run_pipeline(settings, selection=INGESTION)
+    assert again.success, "a second run reuses the generated set"
+    assert Path(source["uri"], "metadata.csv").stat().st_mtime_ns == written
 
 
 def test_pipeline_features_equal_the_service_path_for_the_same_clip(trained) -> None:

@@ -11,9 +11,20 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
+
+import pytest
 
 HOST = "127.0.0.1"
 LOG_TAIL_LINES = 40
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip the test for ``reason`` (a missing server or tool); in CI (CI=true), fail it: CI
+    installs every server, so a missing one is a broken setup, not a reason to skip."""
+    if os.environ.get("CI", "").lower() in {"true", "1"}:
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 def free_port() -> int:

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from vocalbaby_service.local_server import LocalServer, register_model
+from tests.servers.bento import LocalServer, register_model
 
 TOKEN = "test-token-0123456789"
 LIMITS = {

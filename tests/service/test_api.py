@@ -13,7 +13,7 @@ import soundfile as sf
 from scipy.signal import resample_poly
 
 from tests.service.conftest import TOKEN, Service
-from vocalbaby import audio, features
+from vocalbaby import audio, features, model_card
 from vocalbaby.labels import CLASSES
 
 
@@ -145,7 +145,9 @@ def test_model_info(alive: Service) -> None:
     assert response.status_code == 200
     info = response.json()
     assert info["tag"] == alive.tag
-    assert info["version"] and info["metrics"]
+    assert info["version"] == info["metadata"]["version"]
+    assert set(info["metadata"]) == set(model_card.KEYS), "the card, however it was registered"
+    assert info["metadata"]["evaluated"] is False and info["metrics"] == {}
     assert info["classes"] == list(CLASSES)
     assert info["feature_names"] == list(features.feature_names())
     assert info["extractor_config"]["feature_set"] == "eGeMAPSv02"

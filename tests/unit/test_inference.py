@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from tests.audio_files import tone
 from vocalbaby import audio, features, inference, training
-from vocalbaby.cli import app
 from vocalbaby.labels import CLASSES
+from vocalbaby_cli.app import app
 
 RATE = audio.SAMPLE_RATE
 

@@ -1,6 +1,6 @@
 import pytest
 
-from vocalbaby import metrics
+from vocalbaby import metrics, plots
 
 
 def test_uar_is_macro_recall_over_present_classes() -> None:
@@ -27,8 +27,16 @@ def test_majority_guessing_scores_chance_uar_despite_high_accuracy() -> None:
     assert result["uar"] == pytest.approx(1 / 3)
 
 
-def test_text_png_and_gate() -> None:
+def test_text_and_png() -> None:
     result = metrics.report(["crying", "junk"], ["crying", "crying"])
     assert "UAR 0.500" in metrics.format_text(result)
-    assert metrics.confusion_matrix_png(result).startswith(b"\x89PNG")
-    assert metrics.gate(result, 0.6) == {"passed": False, "uar": 0.5, "min_uar": 0.6}
+    assert plots.confusion_matrix_png(result).startswith(b"\x89PNG")
+
+
+def test_confusion_counts_pairs_and_ignores_unknown_labels() -> None:
+    truth = ["crying", "junk", "junk", "laughing", "noise"]
+    predicted = ["crying", "crying", "junk", "junk", "junk"]
+    counts = metrics.confusion(truth, predicted, labels=["crying", "junk", "laughing"])
+    assert counts.tolist() == [[1, 0, 0], [1, 1, 0], [0, 1, 0]]
+    per_child = metrics.group_confusions(truth, predicted, ["a", "a", "b", "b", "b"])
+    assert per_child.shape == (2, 5, 5) and per_child.sum() == 4

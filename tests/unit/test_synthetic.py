@@ -1,4 +1,4 @@
-"""Tests for the synthetic demo dataset generator (vocalbaby.demo)."""
+"""Tests for the synthetic demo dataset generator (vocalbaby.synthetic)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from vocalbaby import demo
+from vocalbaby import synthetic
 from vocalbaby.labels import CLASSES
 
 CLIPS = 300
@@ -18,7 +18,7 @@ CLIPS = 300
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 300-clip demo dataset shared by this module."""
-    return demo.generate(tmp_path_factory.mktemp("demo"), clips=CLIPS, seed=0)
+    return synthetic.generate(tmp_path_factory.mktemp("demo"), clips=CLIPS, seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +42,12 @@ def _f0(x: np.ndarray) -> float:
     """Median autocorrelation f0 (Hz) over the loudest 40 ms frames."""
     frames = np.lib.stride_tricks.sliding_window_view(x, 640)[::160]
     energy = (frames**2).sum(axis=1)
-    lo, hi = demo.SAMPLE_RATE // 1200, demo.SAMPLE_RATE // 70
+    lo, hi = synthetic.SAMPLE_RATE // 1200, synthetic.SAMPLE_RATE // 70
     estimates = []
     for frame in frames[energy >= 0.5 * energy.max()]:
         centred = frame - frame.mean()
         lags = np.correlate(centred, centred, "full")[len(frame) - 1 :][lo:hi]
-        estimates.append(demo.SAMPLE_RATE / (lo + np.argmax(lags >= 0.85 * lags.max())))
+        estimates.append(synthetic.SAMPLE_RATE / (lo + np.argmax(lags >= 0.85 * lags.max())))
     return float(np.median(estimates))
 
 
@@ -61,7 +61,7 @@ def _modulation_hz(x: np.ndarray) -> float:
 
 
 def _clips(label: str, kind: str | None = None, n: int = 12) -> list[np.ndarray]:
-    return [demo.synthesize(label, np.random.default_rng(i), kind=kind) for i in range(n)]
+    return [synthetic.synthesize(label, np.random.default_rng(i), kind=kind) for i in range(n)]
 
 
 # --- class allocation --------------------------------------------------------------------------
@@ -69,11 +69,11 @@ def _clips(label: str, kind: str | None = None, n: int = 12) -> list[np.ndarray]
 
 @pytest.mark.parametrize("clips", [1, 7, 50, 99, 100, 137, 200, 300, 600, 1001])
 def test_class_counts_sum_and_minimum(clips: int) -> None:
-    counts = demo.class_counts(clips)
+    counts = synthetic.class_counts(clips)
     assert list(counts) == list(CLASSES)
     assert sum(counts.values()) == clips
     if clips >= 100:
-        assert min(counts.values()) >= demo.MIN_PER_CLASS
+        assert min(counts.values()) >= synthetic.MIN_PER_CLASS
 
 
 BABBLECOR_SHARES = {
@@ -87,21 +87,21 @@ BABBLECOR_SHARES = {
 
 @pytest.mark.parametrize("clips", [300, 600, 1000])
 def test_class_counts_follow_babblecor_shares(clips: int) -> None:
-    counts = demo.class_counts(clips)
+    counts = synthetic.class_counts(clips)
     total = sum(BABBLECOR_SHARES.values())
     for label, share in BABBLECOR_SHARES.items():
         assert abs(counts[label] - clips * share / total) < 1
 
 
 def test_small_sets_keep_four_laughs() -> None:
-    counts = demo.class_counts(200)
+    counts = synthetic.class_counts(200)
     assert counts["laughing"] == 4
     assert abs(counts["non_canonical"] - 200 * 0.41 / 0.999) < 2
 
 
 def test_dataset_has_the_allocated_counts(rows: list[dict[str, str]]) -> None:
     labels = [row["label"] for row in rows]
-    assert {label: labels.count(label) for label in CLASSES} == demo.class_counts(CLIPS)
+    assert {label: labels.count(label) for label in CLASSES} == synthetic.class_counts(CLIPS)
 
 
 # --- layout and format -------------------------------------------------------------------------
@@ -109,7 +109,7 @@ def test_dataset_has_the_allocated_counts(rows: list[dict[str, str]]) -> None:
 
 def test_metadata_layout(dataset: Path, rows: list[dict[str, str]]) -> None:
     with (dataset / "metadata.csv").open() as handle:
-        assert handle.readline().strip() == ",".join(demo.COLUMNS)
+        assert handle.readline().strip() == ",".join(synthetic.COLUMNS)
     assert len(rows) == CLIPS
     assert len({row["clip_id"] for row in rows}) == CLIPS
     for row in rows:
@@ -117,7 +117,7 @@ def test_metadata_layout(dataset: Path, rows: list[dict[str, str]]) -> None:
         assert (dataset / row["path"]).is_file()
         assert 2 <= int(row["age_months"]) <= 24
         assert row["gender"] in {"F", "M"}
-        assert row["corpus"] in demo.CORPORA
+        assert row["corpus"] in synthetic.CORPORA
     assert len(list((dataset / "audio").iterdir())) == CLIPS
 
 
@@ -138,7 +138,7 @@ def test_clips_are_04s_16k_mono_pcm16(dataset: Path, rows: list[dict[str, str]])
 
 def test_no_clipping_and_not_empty(audio: dict[str, np.ndarray]) -> None:
     for samples in audio.values():
-        assert np.abs(samples).max() <= demo.PEAK + 1 / 32768
+        assert np.abs(samples).max() <= synthetic.PEAK + 1 / 32768
         assert _rms(samples) > 0
 
 
@@ -160,7 +160,7 @@ def test_children_are_uneven_and_mix_classes(rows: list[dict[str, str]]) -> None
 
 def test_progress_is_reported(tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
-    demo.generate(
+    synthetic.generate(
         tmp_path, clips=5, seed=1, progress=lambda done, total: calls.append((done, total))
     )
     assert calls == [(i, 5) for i in range(1, 6)]
@@ -176,15 +176,15 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
-    first = _files(demo.generate(tmp_path / "a", clips=30, seed=7))
-    second = _files(demo.generate(tmp_path / "b", clips=30, seed=7))
+    first = _files(synthetic.generate(tmp_path / "a", clips=30, seed=7))
+    second = _files(synthetic.generate(tmp_path / "b", clips=30, seed=7))
     assert len(first) == 32
     assert first == second
 
 
 def test_different_seed_gives_different_audio(tmp_path: Path) -> None:
-    first = _files(demo.generate(tmp_path / "a", clips=30, seed=7))
-    other = _files(demo.generate(tmp_path / "b", clips=30, seed=8))
+    first = _files(synthetic.generate(tmp_path / "a", clips=30, seed=7))
+    other = _files(synthetic.generate(tmp_path / "b", clips=30, seed=8))
     wavs = [name for name in first if name.endswith(".wav")]
     assert sum(first[name] != other[name] for name in wavs) == len(wavs)
 
