@@ -20,8 +20,8 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from vocalbaby import recordings
-from vocalbaby.annotations import AnnotationStore
+from vocalbaby.annotation.catalog import from_folder
+from vocalbaby.annotation.store import AnnotationStore
 from vocalbaby.model import ModelBundle
 from vocalbaby_annotate.app import create_app
 
@@ -52,7 +52,7 @@ def main() -> None:
     args = parser.parse_args()
 
     start = time.perf_counter()
-    catalog = recordings.from_folder(args.folder, ModelBundle.load(args.model))
+    catalog = from_folder(args.folder, ModelBundle.load(args.model))
     startup_s = time.perf_counter() - start
     ids = [r.id for r in catalog.recordings.values() if not r.error][: args.limit]
     with tempfile.TemporaryDirectory() as store_dir:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vocalbaby import dataset, drift, splits
+from vocalbaby import dataset, drift, splits, synthetic
 
 REAL_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-dev"
 SHIFTS = {
@@ -38,20 +38,20 @@ SHIFTS = {
 
 def _sets(workdir: Path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """The reference and every named comparison set."""
-    demo_manifest = dataset.read(dataset.demo(workdir / "seed0", clips=600, seed=0))
+    demo_manifest = dataset.read(synthetic.generate(workdir / "seed0", clips=600, seed=0))
     demo = drift.manifest_features(demo_manifest)
     split = splits.split(demo.reset_index()).split.set_axis(demo.index)
     reference = demo[split == "train"]
-    other_seed = dataset.demo(workdir / "seed1", clips=600, seed=1)
+    other_seed = synthetic.generate(workdir / "seed1", clips=600, seed=1)
     sets = {
         "reference sample": reference,
         "held-out children": demo[split != "train"],
         "new synthetic children": drift.manifest_features(dataset.read(other_seed)),
     }
-    rng = np.random.default_rng(0)
     for name, (gain_db, snr_db) in SHIFTS.items():
         sets[name] = drift.manifest_features(
-            demo_manifest, lambda s, g=gain_db, n=snr_db: drift.channel_shift(s, g, n, rng)
+            demo_manifest,
+            lambda clip, s, g=gain_db, n=snr_db: drift.channel_shift(s, g, n, drift.clip_rng(clip)),
         )
     if (REAL_DEV / "metadata.csv").exists():
         sets["real recordings"] = drift.manifest_features(dataset.read(REAL_DEV))

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import opensmile
 
-from vocalbaby import audio, dataset, features
+from vocalbaby import audio, dataset, features, synthetic
 
 REAL_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-dev"
 
@@ -45,7 +45,7 @@ def _clips(source: str | None, count: int) -> list[Path]:
     elif (REAL_DEV / "metadata.csv").exists():
         root = REAL_DEV
     else:
-        root = dataset.demo(Path(tempfile.mkdtemp()) / "demo", clips=max(count, 100))
+        root = synthetic.generate(Path(tempfile.mkdtemp()) / "demo", clips=max(count, 100))
     manifest = dataset.read(root)
     return [Path(u) for u in manifest["uri"].head(count)]
 

@@ -34,8 +34,8 @@ import httpx
 import numpy as np
 import soundfile as sf
 
-from vocalbaby import dataset
-from vocalbaby_service.local_server import LocalServer, process_tree, register_model
+from tests.servers.bento import LocalServer, process_tree, register_model
+from vocalbaby import synthetic
 
 REAL_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-dev"
 
@@ -178,7 +178,7 @@ def with_local_server(args: argparse.Namespace) -> dict[str, object]:
         env = {"VOCALBABY_API_TOKEN": args.token} if args.token else {}
         if args.demo_model:
             env["BENTOML_HOME"] = os.environ["BENTOML_HOME"] = str(Path(tmp, "bentoml"))
-            env["VOCALBABY_MODEL_TAG"] = register_model(dataset.demo(Path(tmp, "demo"), 200))
+            env["VOCALBABY_MODEL_TAG"] = register_model(synthetic.generate(Path(tmp, "demo"), 200))
         log = Path(tmp, "server.log")
         with LocalServer(env=env, log_path=log) as server:
             result = run(args, server.url, server.process.pid)
