@@ -9,6 +9,9 @@ parsing and teardown (about 30 % of the cost of a 0.4 s clip) while giving bit-i
 output; the reset runs in the background, so a single request does not wait for it. openSMILE
 runs outside the GIL, so threads use every core.
 
+Memory is bounded by design: one process-wide executor of :func:`extraction_threads` threads
+runs every caller's work, and the pool never holds more engines than there are threads.
+
 >>> from vocalbaby import features
 >>> row = features.extract_one(np.zeros(6400, dtype=np.float32))  # doctest: +SKIP
 >>> row.shape  # doctest: +SKIP
@@ -18,11 +21,13 @@ runs outside the GIL, so threads use every core.
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import queue
+import threading
 import time
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -31,7 +36,7 @@ import numpy as np
 import opensmile
 import pandas as pd
 from opensmile.core.config import config as smile_paths
-from opensmile.core.lib import OpenSMILE
+from opensmile.core.lib import OpenSMILE, OpenSmileException
 
 from vocalbaby import audio
 from vocalbaby.audio import SAMPLE_RATE
@@ -129,27 +134,85 @@ class _Engine:
         self._engine.reset()
 
 
-_idle_engines: queue.SimpleQueue[_Engine] = queue.SimpleQueue()
-_resetter = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="smile-reset")
+THREADS_ENV = "VOCALBABY_EXTRACT_THREADS"
 
 
-def _reset_and_return(engine: _Engine) -> None:
-    engine.reset()
-    _idle_engines.put(engine)
+@functools.cache
+def extraction_threads() -> int:
+    """Feature-extraction threads of this process: ``VOCALBABY_EXTRACT_THREADS`` [CPU count]."""
+    raw = os.environ.get(THREADS_ENV, "").strip()
+    if not raw:
+        return os.cpu_count() or 1
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{THREADS_ENV}={raw!r} must be a positive integer")
+    return int(raw)
 
 
-@contextmanager
-def _borrowed_engine() -> Iterator[_Engine]:
-    """An idle engine (or a new one); after use it is reset in the background, off the
-    caller's critical path (a third of a 0.4 s clip's cost), then returned to the pool."""
-    try:
-        engine = _idle_engines.get_nowait()
-    except queue.Empty:
-        engine = _Engine()
-    try:
-        yield engine
-    finally:
-        _resetter.submit(_reset_and_return, engine)
+class EnginePool:
+    """At most ``size`` openSMILE engines (about 6 MB each), made on demand and kept.
+
+    A borrower takes an idle engine, makes one while fewer than ``size`` exist, or waits for
+    one. After use the engine is reset in the background (a third of a 0.4 s clip's cost, off
+    the caller's critical path) and returned.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._idle: queue.SimpleQueue[_Engine] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._created = 0
+        self._resetter = ThreadPoolExecutor(max_workers=size, thread_name_prefix="smile-reset")
+
+    @property
+    def created(self) -> int:
+        """Engines made so far (never more than ``size``)."""
+        return self._created
+
+    def _take(self) -> _Engine:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            make = self._created < self.size
+            self._created += make
+        if not make:
+            return self._idle.get()
+        try:
+            return _Engine()
+        except BaseException:
+            with self._lock:
+                self._created -= 1
+            raise
+
+    def _reset_and_return(self, engine: _Engine) -> None:
+        """Reset ``engine`` and return it; one openSMILE cannot reset is replaced by a new one."""
+        try:
+            engine.reset()
+        except OpenSmileException:
+            engine = _Engine()
+        self._idle.put(engine)
+
+    @contextmanager
+    def borrow(self) -> Iterator[_Engine]:
+        """An engine for one signal; it goes back to the pool (reset) afterwards."""
+        engine = self._take()
+        try:
+            yield engine
+        finally:
+            self._resetter.submit(self._reset_and_return, engine)
+
+
+@functools.cache
+def engine_pool() -> EnginePool:
+    """The process-wide engine pool: one engine per extraction thread."""
+    return EnginePool(extraction_threads())
+
+
+@functools.cache
+def executor() -> ThreadPoolExecutor:
+    """The process-wide extraction executor, shared by every caller (requests, batches)."""
+    return ThreadPoolExecutor(max_workers=extraction_threads(), thread_name_prefix="opensmile")
 
 
 def extract_one(samples: np.ndarray) -> np.ndarray:
@@ -157,7 +220,7 @@ def extract_one(samples: np.ndarray) -> np.ndarray:
     samples = np.asarray(samples, dtype=np.float32)
     if samples.ndim != 1 or samples.size == 0:
         raise ValueError(f"expected a non-empty 1-D signal, got shape {samples.shape}")
-    with _borrowed_engine() as engine:
+    with engine_pool().borrow() as engine:
         row = engine(samples)
     if not np.isfinite(row).any():
         raise ValueError("openSMILE returned no finite feature value")
@@ -177,21 +240,32 @@ def _run(
     workers: int | None,
     progress: Progress | None,
 ) -> ExtractionResult:
-    """``work`` (a feature row, or the reason it failed) over every item in a thread pool."""
-    workers = max(1, workers or os.cpu_count() or 1)
-    rows: dict[Hashable, np.ndarray] = {}
-    failures: dict[Hashable, str] = {}
+    """``work`` (a feature row, or the reason it failed) over every item on the shared executor.
+
+    At most ``workers`` items of this call are queued or running at once (default and maximum:
+    the extraction threads), so concurrent callers share the threads in turn.
+    """
+    in_flight = max(1, min(workers or extraction_threads(), extraction_threads()))
+    results: dict[Hashable, np.ndarray | str] = {}
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="opensmile") as pool:
-        for done, (key, result) in enumerate(
-            zip(items, pool.map(work, items.values()), strict=True), start=1
-        ):
-            if isinstance(result, str):
-                failures[key] = result
-            else:
-                rows[key] = result
-            if progress:
-                progress(done, len(items))
+    pending: dict[Future[np.ndarray | str], Hashable] = {}
+    todo = iter(items.items())
+    try:
+        while True:
+            for key, item in itertools.islice(todo, in_flight - len(pending)):
+                pending[executor().submit(work, item)] = key
+            if not pending:
+                break
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                results[pending.pop(future)] = future.result()
+                if progress:
+                    progress(len(results), len(items))
+    finally:
+        for future in pending:
+            future.cancel()
+    rows = {k: results[k] for k in items if not isinstance(results[k], str)}
+    failures = {k: r for k in items if isinstance(r := results[k], str)}
     frame = pd.DataFrame(
         np.vstack(list(rows.values())) if rows else np.empty((0, len(feature_names()))),
         index=pd.Index(list(rows), name="key"),

@@ -37,6 +37,9 @@ def demo_data(
     typer.echo(f"wrote {clips} synthetic clips to {out} (seed {seed})")
 
 
+WORKERS_HELP = "Feature extraction threads (at most VOCALBABY_EXTRACT_THREADS)."
+
+
 @app.command()
 def evaluate(
     dataset_uri: Annotated[
@@ -49,7 +52,10 @@ def evaluate(
         str | None, typer.Option(help="Model bundle or models folder (default: the current model).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-    workers: Annotated[int | None, typer.Option(min=1, help="Feature extraction threads.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help=WORKERS_HELP),
+    ] = None,
 ) -> None:
     """Score a model on a labelled dataset: UAR, per-class recall/precision/F1, confusion matrix."""
     bundle = load_model(model)
@@ -96,7 +102,10 @@ def predict(
     hop: Annotated[float, typer.Option(min=0.05, help="Hop between windows (s).")] = (
         audio.CLIP_DURATION_S
     ),
-    workers: Annotated[int | None, typer.Option(min=1, help="Feature extraction threads.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help=WORKERS_HELP),
+    ] = None,
 ) -> None:
     """Classify audio files; long recordings get a timeline of windows (silent ones skipped).
 

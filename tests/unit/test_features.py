@@ -1,3 +1,7 @@
+import gc
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import opensmile
 import pandas as pd
@@ -56,3 +60,73 @@ def test_real_clips_load_and_give_finite_features(real_dev) -> None:
     assert np.isfinite(table.to_numpy()).all()
     crying = table.loc[picks.loc[picks.label == "crying", "clip_id"]]
     assert crying["F0semitoneFrom27.5Hz_sma3nz_amean"].median() > 0
+
+
+def _live_engines() -> int:
+    gc.collect()
+    return sum(isinstance(o, features._Engine) for o in gc.get_objects())
+
+
+def test_engines_stay_bounded_under_concurrent_callers() -> None:
+    """Four callers, batches and single signals at once, never make more engines than threads
+    (before: a new engine whenever none was idle, 237 after 2 x 2 x 400 signals)."""
+    signals = [tone(0.4, 200.0 + 10 * i) for i in range(60)]
+
+    def call(n: int) -> int:
+        if n % 2:
+            return len(features.extract(signals))
+        return sum(features.extract_one(s).size > 0 for s in signals)
+
+    with ThreadPoolExecutor(max_workers=4) as callers:
+        assert list(callers.map(call, range(4))) == [60] * 4
+    threads = features.extraction_threads()
+    assert features.engine_pool().created <= threads
+    assert _live_engines() <= threads
+
+
+def test_a_full_pool_makes_borrowers_wait() -> None:
+    pool = features.EnginePool(size=1)
+    got: list[object] = []
+    waiter = threading.Thread(target=lambda: got.append(pool._take()), daemon=True)
+    with pool.borrow() as engine:
+        engine(tone())
+        waiter.start()
+        waiter.join(timeout=0.3)
+        assert waiter.is_alive() and not got
+    waiter.join(timeout=5)
+    assert got == [engine]
+    assert pool.created == 1
+
+
+def test_an_engine_that_cannot_be_reset_is_replaced() -> None:
+    pool = features.EnginePool(size=1)
+    with pool.borrow():
+        pass  # never run: openSMILE refuses to reset it
+    replacement = pool._take()
+    assert pool.created == 1
+    assert replacement(tone()).shape == (88,)
+
+
+def test_one_executor_serves_every_call() -> None:
+    seen: set[str] = set()
+
+    def work(item: int) -> np.ndarray:
+        seen.add(threading.current_thread().name)
+        return np.zeros(88, dtype=np.float32)
+
+    for _ in range(3):
+        features._run(dict.fromkeys(range(8), 0), work, workers=None, progress=None)
+    assert seen and all(name.startswith("opensmile") for name in seen)
+    assert len(seen) <= features.extraction_threads()
+    assert features.executor() is features.executor()
+
+
+@pytest.mark.parametrize("raw", ["0", "-2", "many"])
+def test_bad_thread_setting_is_refused(monkeypatch, raw: str) -> None:
+    monkeypatch.setenv(features.THREADS_ENV, raw)
+    features.extraction_threads.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=features.THREADS_ENV):
+            features.extraction_threads()
+    finally:
+        features.extraction_threads.cache_clear()
