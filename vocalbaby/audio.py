@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import io
 import os
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import BinaryIO
@@ -80,37 +82,128 @@ def _read_source(source: AudioSource) -> BinaryIO:
     return source
 
 
+@dataclass(frozen=True)
+class DecodeLimits:
+    """What one file may cost to decode; refused with :class:`AudioError` before decoding.
+
+    Decoding runs in blocks of :data:`BLOCK_FRAMES` frames, mixed down and resampled as it
+    goes, so memory holds one block plus the 16 kHz result whatever the file's rate and
+    channels; these limits bound the CPU time. Defaults: 192 kHz, 8 channels, 120 M samples
+    (frames x channels, e.g. 600 s of 96 kHz stereo), no limit on seconds.
+    """
+
+    max_sample_rate: int = 192_000
+    max_channels: int = 8
+    max_samples: int = 120_000_000
+    max_duration_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Header:
+    """What a file's header says, read without decoding it."""
+
+    frames: int
+    sample_rate: int
+    channels: int
+
+    @property
+    def duration_s(self) -> float:
+        """Duration in seconds."""
+        return self.frames / self.sample_rate
+
+
+BLOCK_FRAMES = 1 << 16
+
+
+def header(
+    source: AudioSource, name: str | None = None, limits: DecodeLimits | None = None
+) -> Header:
+    """The frames, rate and channels of a wav/flac/ogg, checked against ``limits`` if given
+    (raises :class:`AudioError`)."""
+    with _open(source, _source_name(source, name)) as (f, label):
+        if limits:
+            _check(f, label, limits)
+        return Header(f.frames, f.samplerate, f.channels)
+
+
+@contextmanager
+def _open(source: AudioSource, label: str) -> Iterator[tuple[sf.SoundFile, str]]:
+    try:
+        handle = _read_source(source)
+    except FileNotFoundError as exc:
+        raise AudioError(label, "file not found") from exc
+    with handle:
+        try:
+            f = sf.SoundFile(handle)
+        except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+            raise _unreadable(label, exc) from exc
+        with f:
+            try:
+                yield f, label
+            except (sf.LibsndfileError, RuntimeError) as exc:
+                raise _unreadable(label, exc) from exc
+
+
+def _unreadable(label: str, exc: Exception) -> AudioError:
+    detail = getattr(exc, "error_string", None) or str(exc)
+    return AudioError(label, f"not a readable audio file ({detail})")
+
+
+def _check(f: sf.SoundFile, label: str, limits: DecodeLimits) -> None:
+    samples = f.frames * f.channels
+    if f.samplerate > limits.max_sample_rate:
+        reason = f"sample rate {f.samplerate} Hz is above the limit of {limits.max_sample_rate} Hz"
+    elif f.channels > limits.max_channels:
+        reason = f"{f.channels} channels, at most {limits.max_channels}"
+    elif samples > limits.max_samples:
+        reason = f"{samples} samples (frames x channels), at most {limits.max_samples}"
+    elif limits.max_duration_s is not None and f.frames > limits.max_duration_s * f.samplerate:
+        reason = f"longer than the limit of {limits.max_duration_s:g} s"
+    else:
+        return
+    raise AudioError(label, reason)
+
+
 def load(
     source: AudioSource,
     name: str | None = None,
     max_duration_s: float | None = None,
     min_duration_s: float = MIN_DURATION_S,
+    limits: DecodeLimits = DecodeLimits(),
 ) -> Audio:
     """Decode wav/flac/ogg from a path, ``s3://`` URI, bytes or file object.
 
-    Returns mono float32 audio at 16 kHz; raises :class:`AudioError` naming the source when
-    the input is missing, empty, undecodable, too short, too long, or holds non-finite samples.
+    Returns mono float32 audio at 16 kHz, decoded in blocks (see :class:`DecodeLimits`);
+    raises :class:`AudioError` naming the source when the input is missing, empty,
+    undecodable, beyond ``limits`` or ``max_duration_s``, too short, or holds non-finite
+    samples.
 
     >>> load(Path("clip.wav")).duration_s  # doctest: +SKIP
     0.4
     """
-    label = _source_name(source, name)
-    try:
-        handle = _read_source(source)
-    except FileNotFoundError as exc:
-        raise AudioError(label, "file not found") from exc
-    try:
-        with handle, sf.SoundFile(handle) as f:
-            if max_duration_s is not None and f.frames > max_duration_s * f.samplerate:
-                raise AudioError(label, f"longer than the limit of {max_duration_s:g} s")
-            data = f.read(dtype="float32", always_2d=True)
-            rate = f.samplerate
-    except AudioError:
-        raise
-    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        detail = getattr(exc, "error_string", None) or str(exc)
-        raise AudioError(label, f"not a readable audio file ({detail})") from exc
-    return from_array(data, rate, label, min_duration_s=min_duration_s)
+    if max_duration_s is not None:
+        limits = replace(limits, max_duration_s=max_duration_s)
+    with _open(source, _source_name(source, name)) as (f, label):
+        _check(f, label, limits)
+        rate, channels = f.samplerate, f.channels
+        if f.frames == 0:
+            raise AudioError(label, "empty audio (no samples)")
+        stream = Resampler(rate)
+        for block in f.blocks(blocksize=BLOCK_FRAMES, dtype="float32", always_2d=True):
+            if not np.all(np.isfinite(block)):
+                raise AudioError(label, "audio holds NaN or infinite samples")
+            stream.push(block.mean(axis=1, dtype=np.float32))
+        if stream.consumed == 0:
+            raise AudioError(label, "empty audio (no samples)")
+    _check_duration(stream.consumed / rate, label, min_duration_s)
+    return Audio(samples=stream.finish(), original_rate=int(rate), channels=channels, name=label)
+
+
+def _check_duration(duration: float, name: str, min_duration_s: float) -> None:
+    if duration < min_duration_s:
+        raise AudioError(
+            name, f"too short: {duration * 1000:.0f} ms, at least {min_duration_s * 1000:.0f} ms"
+        )
 
 
 def from_array(
@@ -127,11 +220,7 @@ def from_array(
     if not np.all(np.isfinite(data)):
         raise AudioError(name, "audio holds NaN or infinite samples")
     mono = data if data.ndim == 1 else data.mean(axis=1)
-    duration = len(mono) / sample_rate
-    if duration < min_duration_s:
-        raise AudioError(
-            name, f"too short: {duration * 1000:.0f} ms, at least {min_duration_s * 1000:.0f} ms"
-        )
+    _check_duration(len(mono) / sample_rate, name, min_duration_s)
     return Audio(
         samples=resample(mono, sample_rate),
         original_rate=int(sample_rate),
@@ -140,12 +229,61 @@ def from_array(
     )
 
 
+def _ratio(rate: int, target: int) -> tuple[int, int]:
+    ratio = Fraction(target, int(rate)).limit_denominator(1000)
+    return ratio.numerator, ratio.denominator
+
+
 def resample(samples: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.ndarray:
     """Polyphase resampling to ``target`` Hz, float32 clipped to [-1, 1]."""
     if rate != target:
-        ratio = Fraction(target, int(rate)).limit_denominator(1000)
-        samples = resample_poly(samples, ratio.numerator, ratio.denominator)
+        samples = resample_poly(samples, *_ratio(rate, target))
     return np.clip(samples, -1.0, 1.0).astype(np.float32, copy=False)
+
+
+class Resampler:
+    """:func:`resample` of a signal that arrives in pieces, holding only a step of input.
+
+    Input is resampled in steps of a multiple of the decimation factor with ``pad`` samples of
+    context either side (more than the polyphase filter's half length), so each step's output
+    is what :func:`resample` gives for the whole signal, up to float rounding.
+    """
+
+    def __init__(self, rate: int, target: int = SAMPLE_RATE, step: int = BLOCK_FRAMES) -> None:
+        self.up, self.down = _ratio(rate, target) if rate != target else (1, 1)
+        half = -(-10 * max(self.up, self.down) // self.up) + 1 if rate != target else 0
+        self.pad = -(-half // self.down) * self.down
+        self.step = -(-max(step, self.pad) // self.down) * self.down
+        self.consumed = 0
+        self._buffer = np.empty(0, dtype=np.float32)
+        self._head = 0  # context samples at the start of the buffer, already resampled
+        self._out: list[np.ndarray] = []
+
+    def push(self, samples: np.ndarray) -> None:
+        """Add the next mono samples at the input rate."""
+        self.consumed += len(samples)
+        self._buffer = np.concatenate([self._buffer, samples.astype(np.float32, copy=False)])
+        while len(self._buffer) - self._head >= self.step + self.pad:
+            self._emit(self.step)
+
+    def _emit(self, count: int | None) -> None:
+        end = None if count is None else self._head + count + self.pad
+        segment = self._buffer[:end]
+        if (self.up, self.down) != (1, 1):
+            segment = resample_poly(segment, self.up, self.down)
+        first = self._head * self.up // self.down
+        last = None if count is None else first + count * self.up // self.down
+        self._out.append(np.clip(segment[first:last], -1.0, 1.0).astype(np.float32, copy=False))
+        if count is not None:
+            keep = max(self._head + count - self.pad, 0)
+            self._head = self._head + count - keep
+            self._buffer = self._buffer[keep:]
+
+    def finish(self) -> np.ndarray:
+        """The whole resampled signal, float32 clipped to [-1, 1]."""
+        self._emit(None)
+        self._buffer = np.empty(0, dtype=np.float32)
+        return np.concatenate(self._out) if self._out else np.empty(0, dtype=np.float32)
 
 
 def windows(

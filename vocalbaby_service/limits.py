@@ -3,6 +3,11 @@
 - ``VOCALBABY_MAX_UPLOAD_BYTES``: request body size, 413 when larger [52428800 = 50 MiB].
 - ``VOCALBABY_MAX_FILES``: audio files in one ``/predict`` request [32].
 - ``VOCALBABY_MAX_AUDIO_SECONDS``: duration of one audio file [600].
+- ``VOCALBABY_MAX_REQUEST_AUDIO_SECONDS``: total duration of the audio in one request, 413 when
+  longer [1200].
+- ``VOCALBABY_MAX_SAMPLE_RATE``: sample rate of one file [192000].
+- ``VOCALBABY_MAX_CHANNELS``: channels of one file [8].
+- ``VOCALBABY_MAX_SAMPLES``: frames x channels of one file [120000000].
 - ``VOCALBABY_MAX_ZIP_MEMBERS``: files in one ZIP archive [256].
 - ``VOCALBABY_MAX_ZIP_UNCOMPRESSED_BYTES``: uncompressed size of one ZIP archive [209715200].
 """
@@ -13,11 +18,17 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
+from vocalbaby.audio import DecodeLimits
+
 ENV_PREFIX = "VOCALBABY_"
 _ENV_NAMES = {
     "max_upload_bytes": "MAX_UPLOAD_BYTES",
     "max_files": "MAX_FILES",
     "max_audio_s": "MAX_AUDIO_SECONDS",
+    "max_request_audio_s": "MAX_REQUEST_AUDIO_SECONDS",
+    "max_sample_rate": "MAX_SAMPLE_RATE",
+    "max_channels": "MAX_CHANNELS",
+    "max_samples": "MAX_SAMPLES",
     "max_zip_members": "MAX_ZIP_MEMBERS",
     "max_zip_bytes": "MAX_ZIP_UNCOMPRESSED_BYTES",
 }
@@ -30,6 +41,10 @@ class Limits:
     max_upload_bytes: int = 50 * 2**20
     max_files: int = 32
     max_audio_s: float = 600.0
+    max_request_audio_s: float = 1200.0
+    max_sample_rate: int = DecodeLimits.max_sample_rate
+    max_channels: int = DecodeLimits.max_channels
+    max_samples: int = DecodeLimits.max_samples
     max_zip_members: int = 256
     max_zip_bytes: int = 200 * 2**20
 
@@ -51,3 +66,9 @@ class Limits:
                 raise ValueError(f"{name}={raw!r} must be positive")
             values[f.name] = value
         return cls(**values)
+
+    def decoding(self) -> DecodeLimits:
+        """The limits on decoding one file."""
+        return DecodeLimits(
+            self.max_sample_rate, self.max_channels, self.max_samples, self.max_audio_s
+        )

@@ -175,11 +175,26 @@ def check_files(uploads: list[Upload], max_files: int) -> None:
 
 
 def decode(uploads: list[Upload], limits: Limits) -> list[audio.Audio]:
-    """Decode every upload to 16 kHz mono; refuse (422) all that cannot be used."""
-    decoded, problems = [], []
+    """Decode every upload to 16 kHz mono; refuse (422) all that cannot be used, and (413) a
+    request whose files add up to more than ``max_request_audio_s`` (checked from the headers,
+    before anything is decoded)."""
+    problems, seconds = [], 0.0
     for upload in uploads:
         try:
-            decoded.append(audio.load(upload.data, upload.name, max_duration_s=limits.max_audio_s))
+            seconds += audio.header(upload.data, upload.name, limits.decoding()).duration_s
+        except audio.AudioError as exc:
+            problems.append(FileProblem(upload.name, exc.reason))
+    refuse_files(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_audio", "unusable audio", problems)
+    if seconds > limits.max_request_audio_s:
+        raise RequestError(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            "too_much_audio",
+            f"{seconds:.0f} s of audio in the request, at most {limits.max_request_audio_s:g} s",
+        )
+    decoded = []
+    for upload in uploads:
+        try:
+            decoded.append(audio.load(upload.data, upload.name, limits=limits.decoding()))
         except audio.AudioError as exc:
             problems.append(FileProblem(upload.name, exc.reason))
     refuse_files(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_audio", "unusable audio", problems)

@@ -41,6 +41,7 @@ def encrypted(request: dict[str, object]) -> dict[str, object]:
 MAX_BYTES = int(LIMITS["VOCALBABY_MAX_UPLOAD_BYTES"])
 MAX_FILES = int(LIMITS["VOCALBABY_MAX_FILES"])
 MAX_SECONDS = float(LIMITS["VOCALBABY_MAX_AUDIO_SECONDS"])
+MAX_REQUEST_SECONDS = float(LIMITS["VOCALBABY_MAX_REQUEST_AUDIO_SECONDS"])
 MAX_MEMBERS = int(LIMITS["VOCALBABY_MAX_ZIP_MEMBERS"])
 MAX_ZIP_BYTES = int(LIMITS["VOCALBABY_MAX_ZIP_UNCOMPRESSED_BYTES"])
 
@@ -125,6 +126,24 @@ CASES = {
         "invalid_audio",
         ["long.wav"],
         "longer than the limit",
+    ),
+    "more audio than one request may hold": (
+        "/predict",
+        audio_files(
+            *[(f"part{i}.wav", wav_bytes(tone(MAX_SECONDS - 4)), "audio/wav") for i in range(2)]
+        ),
+        413,
+        "too_much_audio",
+        [],
+        f"at most {MAX_REQUEST_SECONDS:g} s",
+    ),
+    "sample rate above the limit": (
+        "/predict",
+        audio_files(("wide.wav", wav_bytes(tone(0.4, rate=192_000), 192_000), "audio/wav")),
+        422,
+        "invalid_audio",
+        ["wide.wav"],
+        "sample rate 192000 Hz is above the limit",
     ),
     "not multipart": ("/predict", {"json": {"files": []}}, 415, None, None, "multipart"),
     "no files field": (

@@ -1,4 +1,7 @@
 import io
+import re
+import tracemalloc
+import zipfile
 
 import numpy as np
 import pytest
@@ -88,3 +91,82 @@ def test_overlapping_windows() -> None:
     windows = audio.windows(clip, length_s=0.4, hop_s=0.2)
     assert [round(w.start_s, 2) for w in windows] == [0.0, 0.2, 0.4, 0.6]
     assert all(len(w.samples) == 6400 for w in windows)
+
+
+def _write_blocks(path, rate: int, channels: int, seconds: float, fmt: str, subtype: str) -> None:
+    """A ``seconds``-long file written a second at a time (a quiet tone, or zeros for WAV)."""
+    with sf.SoundFile(path, "w", rate, channels, subtype=subtype, format=fmt) as f:
+        for start in range(int(seconds)):
+            t = np.arange(start * rate, (start + 1) * rate) / rate
+            block = 0.1 * np.sin(2 * np.pi * 440 * t) if fmt == "FLAC" else np.zeros_like(t)
+            f.write(np.repeat(block[:, None], channels, axis=1).astype(np.float32))
+
+
+def _peak_bytes(work) -> tuple[object, int]:
+    tracemalloc.start()
+    try:
+        result = work()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_block_resampling_matches_whole_signal_resampling() -> None:
+    rng = np.random.default_rng(1)
+    for rate in (8_000, 22_050, 44_100, 384_000):
+        samples = (0.2 * rng.standard_normal(150_001)).astype(np.float32)
+        stream = audio.Resampler(rate)
+        for piece in np.array_split(samples, 7):
+            stream.push(piece)
+        np.testing.assert_allclose(stream.finish(), audio.resample(samples, rate), atol=1e-5)
+
+
+def test_high_rate_multichannel_flac_decodes_in_bounded_memory(tmp_path) -> None:
+    """10 s of 8-channel 384 kHz FLAC: whole-file decoding held 123 MB of float32 (and the
+    same again to mix down); block decoding holds a block and the 16 kHz result."""
+    path = tmp_path / "wide.flac"
+    _write_blocks(path, 384_000, 8, 10, "FLAC", "PCM_16")
+    limits = audio.DecodeLimits(max_sample_rate=384_000, max_channels=8)
+    clip, peak = _peak_bytes(lambda: audio.load(path, limits=limits))
+    assert (clip.original_rate, clip.channels, len(clip.samples)) == (384_000, 8, 160_000)
+    assert peak < 24 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+    spectrum = np.abs(np.fft.rfft(clip.samples))
+    assert np.fft.rfftfreq(160_000, 1 / 16_000)[spectrum.argmax()] == pytest.approx(440, abs=1)
+
+
+@pytest.mark.parametrize(
+    ("limits", "reason"),
+    [
+        (audio.DecodeLimits(max_sample_rate=96_000), "sample rate 384000 Hz is above"),
+        (audio.DecodeLimits(max_sample_rate=384_000, max_channels=2), "8 channels, at most 2"),
+        (
+            audio.DecodeLimits(max_sample_rate=384_000, max_samples=10_000_000),
+            "30720000 samples (frames x channels), at most 10000000",
+        ),
+        (audio.DecodeLimits(max_sample_rate=384_000, max_duration_s=5), "longer than the limit"),
+    ],
+)
+def test_limits_refuse_before_decoding(tmp_path, limits, reason: str) -> None:
+    path = tmp_path / "wide.flac"
+    _write_blocks(path, 384_000, 8, 10, "FLAC", "PCM_16")
+    with pytest.raises(audio.AudioError, match=re.escape(reason)):
+        audio.load(path, limits=limits)
+    with pytest.raises(audio.AudioError, match=re.escape(reason)):
+        audio.header(path, limits=limits)
+
+
+def test_zero_filled_wav_in_a_zip_decodes_in_bounded_memory(tmp_path) -> None:
+    """A zip of a 44 MiB zero-filled float WAV (3 s, 8 channels, 384 kHz): decoding it whole
+    took 4 x its size; in blocks the decoder holds little beyond the file's own bytes."""
+    wav = tmp_path / "zeros.wav"
+    _write_blocks(wav, 384_000, 8, 3, "WAV", "FLOAT")
+    archive = tmp_path / "zeros.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(wav, "zeros.wav")
+    assert archive.stat().st_size < wav.stat().st_size / 100
+    with zipfile.ZipFile(archive) as zf:
+        data = zf.read("zeros.wav")
+    limits = audio.DecodeLimits(max_sample_rate=384_000)
+    clip, peak = _peak_bytes(lambda: audio.load(data, "zeros.wav", limits=limits))
+    assert len(clip.samples) == 48_000 and not clip.samples.any()
+    assert peak < 24 * 2**20, f"peak {peak / 2**20:.0f} MiB for a {len(data) / 2**20:.0f} MiB file"
