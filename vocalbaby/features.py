@@ -48,6 +48,10 @@ Progress = Callable[[int, int], None]
 T = TypeVar("T")
 
 
+class DeadlineExceeded(TimeoutError):
+    """Extraction stopped at its deadline; the signals not started were never extracted."""
+
+
 class FeatureError(RuntimeError):
     """Feature extraction failed for one or more signals; ``failures`` maps key to reason."""
 
@@ -239,11 +243,14 @@ def _run(
     work: Callable[[T], np.ndarray | str],
     workers: int | None,
     progress: Progress | None,
+    deadline: float | None = None,
 ) -> ExtractionResult:
     """``work`` (a feature row, or the reason it failed) over every item on the shared executor.
 
     At most ``workers`` items of this call are queued or running at once (default and maximum:
-    the extraction threads), so concurrent callers share the threads in turn.
+    the extraction threads), so concurrent callers share the threads in turn. Past ``deadline``
+    (a :func:`time.monotonic` value) nothing more is started and :class:`DeadlineExceeded` is
+    raised.
     """
     in_flight = max(1, min(workers or extraction_threads(), extraction_threads()))
     results: dict[Hashable, np.ndarray | str] = {}
@@ -252,6 +259,10 @@ def _run(
     todo = iter(items.items())
     try:
         while True:
+            if deadline is not None and time.monotonic() > deadline:
+                raise DeadlineExceeded(
+                    f"{len(results)} of {len(items)} signals done by the deadline"
+                )
             for key, item in itertools.islice(todo, in_flight - len(pending)):
                 pending[executor().submit(work, item)] = key
             if not pending:
@@ -279,14 +290,16 @@ def extract_batch(
     signals: Mapping[Hashable, np.ndarray] | Sequence[np.ndarray],
     workers: int | None = None,
     progress: Progress | None = None,
+    deadline: float | None = None,
 ) -> ExtractionResult:
     """Features of many signals in parallel; failures are collected, never turned into zeros.
 
     ``signals`` maps a key (clip id) to samples, or is a sequence (keys are positions).
-    ``progress(done, total)`` is called from the calling thread after each signal.
+    ``progress(done, total)`` is called from the calling thread after each signal. Past
+    ``deadline`` (:func:`time.monotonic`) it stops, raising :class:`DeadlineExceeded`.
     """
     items = dict(signals) if isinstance(signals, Mapping) else dict(enumerate(signals))
-    return _run(items, _safe_extract, workers, progress)
+    return _run(items, _safe_extract, workers, progress, deadline)
 
 
 def extract(

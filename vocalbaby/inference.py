@@ -127,10 +127,11 @@ def extract_features(
     signals: dict[Hashable, np.ndarray],
     workers: int | None = None,
     progress: Progress | None = None,
+    deadline: float | None = None,
 ) -> features.ExtractionResult:
     """Features of many signals at once; one signal is done in the calling thread (no pool)."""
     if len(signals) != 1:
-        return features.extract_batch(signals, workers=workers, progress=progress)
+        return features.extract_batch(signals, workers, progress, deadline)
     ((key, samples),) = signals.items()
     names = list(features.feature_names())
     try:
@@ -151,10 +152,13 @@ def analyze_many(
     hop_s: float = audio.CLIP_DURATION_S,
     workers: int | None = None,
     progress: Progress | None = None,
+    deadline: float | None = None,
 ) -> list[Analysis]:
     """Classify many recordings with one feature batch and one model call.
 
-    ``progress(done, total)`` counts feature extractions (non-silent windows).
+    ``progress(done, total)`` counts feature extractions (non-silent windows). Past
+    ``deadline`` (:func:`time.monotonic`) the work stops with
+    :class:`vocalbaby.features.DeadlineExceeded`.
     """
     plans = [plan(r, window_s, hop_s) for r in recordings]
     keys = [
@@ -164,7 +168,7 @@ def analyze_many(
         if not w.silent
     ]
     signals = {k: plans[i][0][j].samples for k, (i, j) in enumerate(keys)}
-    extracted = extract_features(signals, workers=workers, progress=progress)
+    extracted = extract_features(signals, workers, progress, deadline)
     table = extracted.features
     proba = (
         bundle.predict_proba(table)

@@ -1,7 +1,8 @@
 """Refused requests: an HTTP status, a machine-readable error type, and the files at fault.
 
 Every refusal has the JSON body ``{"error": TYPE, "message": TEXT, "files": [{"file", "reason"}]}``
-(``files`` is empty when no single file is at fault).
+(``files`` is empty when no single file is at fault). A refusal worth retrying (503) says when
+in a ``Retry-After`` header.
 """
 
 from __future__ import annotations
@@ -30,12 +31,14 @@ class RequestError(BentoMLException):
         error_type: str,
         message: str,
         files: Sequence[FileProblem] = (),
+        retry_after_s: int | None = None,
     ) -> None:
         shown = "; ".join(f"{p.file}: {p.reason}" for p in files[:5])
         more = f" (and {len(files) - 5} more)" if len(files) > 5 else ""
         super().__init__(f"{message}: {shown}{more}" if files else message, error_code=status)
         self.error_type = error_type
         self.files = list(files)
+        self.retry_after_s = retry_after_s
 
     def body(self) -> dict[str, object]:
         """The JSON body of the error response."""

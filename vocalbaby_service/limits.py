@@ -5,6 +5,10 @@
 - ``VOCALBABY_MAX_AUDIO_SECONDS``: duration of one audio file [600].
 - ``VOCALBABY_MAX_REQUEST_AUDIO_SECONDS``: total duration of the audio in one request, 413 when
   longer [1200].
+- ``VOCALBABY_MAX_CONCURRENT``: requests worked on at once [CPU count]; ``VOCALBABY_MAX_QUEUED``:
+  requests waiting for a turn [8]; more get 503 with ``Retry-After`` before their body is read.
+- ``VOCALBABY_REQUEST_TIMEOUT_S``: deadline of a request from its arrival [110]; work still
+  running then is cancelled (503). Keep it below the load balancer's idle timeout.
 - ``VOCALBABY_MAX_SAMPLE_RATE``: sample rate of one file [192000].
 - ``VOCALBABY_MAX_CHANNELS``: channels of one file [8].
 - ``VOCALBABY_MAX_SAMPLES``: frames x channels of one file [120000000].
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from vocalbaby.audio import DecodeLimits
 
@@ -26,6 +30,9 @@ _ENV_NAMES = {
     "max_files": "MAX_FILES",
     "max_audio_s": "MAX_AUDIO_SECONDS",
     "max_request_audio_s": "MAX_REQUEST_AUDIO_SECONDS",
+    "max_concurrent": "MAX_CONCURRENT",
+    "max_queued": "MAX_QUEUED",
+    "request_timeout_s": "REQUEST_TIMEOUT_S",
     "max_sample_rate": "MAX_SAMPLE_RATE",
     "max_channels": "MAX_CHANNELS",
     "max_samples": "MAX_SAMPLES",
@@ -42,6 +49,9 @@ class Limits:
     max_files: int = 32
     max_audio_s: float = 600.0
     max_request_audio_s: float = 1200.0
+    max_concurrent: int = field(default_factory=lambda: os.cpu_count() or 1)
+    max_queued: int = 8
+    request_timeout_s: float = 110.0
     max_sample_rate: int = DecodeLimits.max_sample_rate
     max_channels: int = DecodeLimits.max_channels
     max_samples: int = DecodeLimits.max_samples

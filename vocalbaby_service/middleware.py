@@ -6,6 +6,10 @@
 - A body larger than ``max_body_bytes`` gets 413 before it is read when ``Content-Length`` says
   so, and as soon as the limit is crossed for a chunked body (the request is cut off and its
   response replaced).
+- POST requests to ``endpoints`` take a turn from ``admission`` before their body is read (503
+  with ``Retry-After`` when the queue is full, see :mod:`vocalbaby_service.admission`); their
+  deadline, ``timeout_s`` after arrival, is left in the scope under :data:`DEADLINE_KEY` (a
+  :func:`time.monotonic` value) for the service to stop the work at.
 - Requests to ``endpoints`` are counted by status and timed
   (see :mod:`vocalbaby_service.telemetry`).
 """
@@ -21,8 +25,10 @@ from http import HTTPStatus
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vocalbaby_service import telemetry
+from vocalbaby_service.admission import Admission
 from vocalbaby_service.errors import RequestError
 
+DEADLINE_KEY = "vocalbaby.deadline"
 OPEN_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/metrics"})
 
 UNAUTHORIZED = RequestError(
@@ -45,6 +51,8 @@ async def send_error(send: Send, error: RequestError) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     if error.error_code == HTTPStatus.UNAUTHORIZED:
         headers.append((b"www-authenticate", b"Bearer"))
+    if error.retry_after_s is not None:
+        headers.append((b"retry-after", b"%d" % error.retry_after_s))
     await send({"type": "http.response.start", "status": int(error.error_code), "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -58,8 +66,12 @@ class Gatekeeper:
         token: str | None,
         max_body_bytes: int,
         endpoints: Collection[str],
+        admission: Admission,
+        timeout_s: float,
     ) -> None:
         self.app = app
+        self.admission = admission
+        self.timeout_s = timeout_s
         self.token = token.encode() if token else None
         self.max_body_bytes = max_body_bytes
         self.endpoints = frozenset(endpoints)
@@ -93,7 +105,19 @@ class Gatekeeper:
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             await send_error(send, _too_large(self.max_body_bytes))
             return
-        await self._limited(scope, receive, send)
+        if scope["method"] != "POST" or scope["path"] not in self.endpoints:
+            await self._limited(scope, receive, send)
+            return
+        scope[DEADLINE_KEY] = time.monotonic() + self.timeout_s
+        try:
+            await self.admission.acquire(self.timeout_s)
+        except RequestError as exc:
+            await send_error(send, exc)
+            return
+        try:
+            await self._limited(scope, receive, send)
+        finally:
+            self.admission.release()
 
     def _authorized(self, headers: dict[bytes, bytes]) -> bool:
         scheme, _, credentials = headers.get(b"authorization", b"").partition(b" ")

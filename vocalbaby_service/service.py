@@ -49,9 +49,10 @@ from starlette.routing import Route
 from vocalbaby import features, inference
 from vocalbaby.model import ModelBundle
 from vocalbaby_service import model_store, telemetry
+from vocalbaby_service.admission import RETRY_AFTER_S, Admission
 from vocalbaby_service.errors import FileProblem, RequestError, refuse_files
 from vocalbaby_service.limits import Limits
-from vocalbaby_service.middleware import Gatekeeper
+from vocalbaby_service.middleware import DEADLINE_KEY, Gatekeeper
 from vocalbaby_service.prediction_log import PredictionLog, Records
 from vocalbaby_service.schemas import FeatureRow
 from vocalbaby_service.uploads import (
@@ -68,8 +69,8 @@ logger = logging.getLogger(__name__)
 MODEL_TAG = os.environ.get("VOCALBABY_MODEL_TAG") or model_store.DEFAULT_TAG
 LIMITS = Limits.from_env()
 ENDPOINTS = ("/predict", "/predict_zip", "/predict_features", "/model_info")
-REQUEST_TIMEOUT_S = 300
 THREADS = os.cpu_count() or 1
+TIMEOUT_MARGIN_S = 5  # BentoML's own timeout is later, so the service's deadline answers first
 CHECKED_EXTRACTOR_KEYS = ("feature_set", "feature_level", "sample_rate", "num_features")
 
 
@@ -128,7 +129,7 @@ async def _model_info(_: Request) -> JSONResponse:
     name="vocalbaby",
     workers=1,
     threads=THREADS,
-    traffic={"timeout": REQUEST_TIMEOUT_S},
+    traffic={"timeout": LIMITS.request_timeout_s + TIMEOUT_MARGIN_S},
     http=_http_config(),
 )
 class VocalBaby:
@@ -223,13 +224,26 @@ class VocalBaby:
         except RequestError as exc:
             self.metrics.errors.labels(error_type=exc.error_type).inc()
             ctx.response.status_code = exc.error_code
+            if exc.retry_after_s is not None:
+                ctx.response.headers["Retry-After"] = str(exc.retry_after_s)
             return exc.body()
 
     def _classify(
         self, uploads: list[Upload], max_files: int, ctx: bentoml.Context, endpoint: str
     ) -> dict[str, Any]:
         check_files(uploads, max_files)
-        analyses = inference.analyze_many(decode(uploads, LIMITS), self.bundle)
+        deadline = ctx.request.scope.get(DEADLINE_KEY)
+        try:
+            analyses = inference.analyze_many(
+                decode(uploads, LIMITS), self.bundle, deadline=deadline
+            )
+        except features.DeadlineExceeded as exc:
+            raise RequestError(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                "deadline_exceeded",
+                f"not done within {LIMITS.request_timeout_s:g} s ({exc}); retry later",
+                retry_after_s=RETRY_AFTER_S,
+            ) from exc
         refuse_files(
             HTTPStatus.UNPROCESSABLE_ENTITY,
             "feature_extraction_failed",
@@ -269,5 +283,7 @@ VocalBaby.add_asgi_middleware(
     token=os.environ.get("VOCALBABY_API_TOKEN") or None,
     max_body_bytes=LIMITS.max_upload_bytes,
     endpoints=ENDPOINTS,
+    admission=Admission(LIMITS.max_concurrent, LIMITS.max_queued),
+    timeout_s=LIMITS.request_timeout_s,
 )
 VocalBaby.mount_asgi_app(Starlette(routes=[Route("/model_info", _model_info)]), path="/")

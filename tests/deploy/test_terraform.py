@@ -19,6 +19,7 @@ import hcl2
 import pytest
 
 from tests.deploy.tools import TERRAFORM, tool
+from vocalbaby_service.limits import Limits
 
 SERVICE_PORT = 3000
 WORLD = {"0.0.0.0/0", "::/0"}
@@ -281,6 +282,20 @@ def test_the_load_balancer_checks_readyz_over_https_only() -> None:
     assert group.body["port"] == "${var.service_port}"
     listeners = list(blocks("resource", "aws_lb_listener"))
     assert [(lst.body["port"], lst.body["protocol"]) for lst in listeners] == [(443, "HTTPS")]
+
+
+def test_the_load_balancer_waits_longer_than_the_service_deadline() -> None:
+    """The service answers (503 at its deadline) before the load balancer gives up on it, and
+    both take the deadline from one variable, whose default is the service's."""
+    (balancer,) = blocks("resource", "aws_lb")
+    assert balancer.body["idle_timeout"] == "${var.request_timeout_s + 10}"
+    compute = TERRAFORM / "modules/compute"
+    variables = parsed()[compute / "variables.tf"]["variable"]
+    (timeout,) = [v["request_timeout_s"] for v in variables if "request_timeout_s" in v]
+    assert timeout["default"] == Limits().request_timeout_s
+    assert "request_timeout_s  = var.request_timeout_s" in (compute / "main.tf").read_text()
+    boot = (compute / "user_data.sh.tftpl").read_text()
+    assert "VOCALBABY_REQUEST_TIMEOUT_S=${request_timeout_s}" in boot
 
 
 def test_production_state_is_remote_and_locked() -> None:

@@ -6,7 +6,7 @@ import asyncio
 import io
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -21,8 +21,9 @@ from starlette.routing import Route
 from tests.servers.seaweedfs import S3Server
 from vocalbaby import storage
 from vocalbaby_service import service
+from vocalbaby_service.admission import Admission
 from vocalbaby_service.limits import Limits
-from vocalbaby_service.middleware import Gatekeeper
+from vocalbaby_service.middleware import DEADLINE_KEY, Gatekeeper
 from vocalbaby_service.prediction_log import PredictionLog, Records
 
 # --- limits -------------------------------------------------------------------------------------
@@ -160,13 +161,26 @@ async def _echo(request: Request) -> JSONResponse:
     return JSONResponse({"bytes": len(await request.body())})
 
 
-def guarded_app(token: str | None, max_body_bytes: int = 1000) -> Gatekeeper:
+def guarded_app(
+    token: str | None,
+    max_body_bytes: int = 1000,
+    endpoint: Callable[[Request], Awaitable[JSONResponse]] = _echo,
+    admission: Admission | None = None,
+    timeout_s: float = 60,
+) -> Gatekeeper:
     app = Starlette(
         routes=[
-            Route(p, _echo, methods=["GET", "POST", "OPTIONS"]) for p in ("/predict", "/healthz")
+            Route(p, endpoint, methods=["GET", "POST", "OPTIONS"]) for p in ("/predict", "/healthz")
         ]
     )
-    return Gatekeeper(app, token=token, max_body_bytes=max_body_bytes, endpoints={"/predict"})
+    return Gatekeeper(
+        app,
+        token=token,
+        max_body_bytes=max_body_bytes,
+        endpoints={"/predict"},
+        admission=admission or Admission(running=2, queued=2),
+        timeout_s=timeout_s,
+    )
 
 
 def call(app: Gatekeeper, method: str, path: str, **kwargs: object) -> httpx.Response:
@@ -220,6 +234,59 @@ def test_streamed_oversized_body_is_cut_off() -> None:
 
     assert call(app, "POST", "/predict", content=chunks()).status_code == 413
     assert call(app, "POST", "/predict", content=b"x" * 10).json() == {"bytes": 10}
+
+
+def _held_requests(
+    admission: Admission, count: int, timeout_s: float = 60, hold_s: float = 0.05
+) -> tuple[list[httpx.Response], int]:
+    """``count`` concurrent POSTs to an endpoint that holds every request until ``hold_s``
+    after all have arrived or been refused; the answers, and how many bodies it read."""
+    release = asyncio.Event()
+    bodies = 0
+
+    async def held(request: Request) -> JSONResponse:
+        nonlocal bodies
+        bodies += 1
+        await request.body()
+        await release.wait()
+        return JSONResponse({"deadline_in_s": request.scope[DEADLINE_KEY] - time.monotonic()})
+
+    app = guarded_app(None, endpoint=held, admission=admission, timeout_s=timeout_s)
+
+    async def go() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            sent = [
+                asyncio.create_task(client.post("/predict", content=b"x")) for _ in range(count)
+            ]
+            while sum(admission.load) + sum(t.done() for t in sent) < count:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(hold_s)
+            release.set()
+            return list(await asyncio.gather(*sent))
+
+    return asyncio.run(go()), bodies
+
+
+def test_a_full_queue_is_refused_with_retry_after_before_the_body_is_read() -> None:
+    responses, bodies = _held_requests(Admission(running=2, queued=1), count=5)
+
+    assert sorted(r.status_code for r in responses) == [200, 200, 200, 503, 503]
+    assert bodies == 3
+    refused = [r for r in responses if r.status_code == 503]
+    assert all(r.headers["retry-after"] == "2" and r.json()["error"] == "busy" for r in refused)
+    ok = [r.json()["deadline_in_s"] for r in responses if r.status_code == 200]
+    assert all(0 < left <= 60 for left in ok)
+
+
+def test_a_queued_request_waits_no_longer_than_its_deadline() -> None:
+    admission = Admission(running=1, queued=4)
+    responses, bodies = _held_requests(admission, count=2, timeout_s=0.2, hold_s=0.5)
+    assert bodies == 1
+
+    assert sorted(r.status_code for r in responses) == [200, 503]
+    assert "no turn within 0.2 s" in next(r.text for r in responses if r.status_code == 503)
+    assert admission.load == (0, 0)
 
 
 # --- CORS -----------------------------------------------------------------------------------------

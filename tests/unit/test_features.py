@@ -1,5 +1,6 @@
 import gc
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -130,3 +131,18 @@ def test_bad_thread_setting_is_refused(monkeypatch, raw: str) -> None:
             features.extraction_threads()
     finally:
         features.extraction_threads.cache_clear()
+
+
+def test_work_stops_at_the_deadline() -> None:
+    started: list[int] = []
+
+    def slow(item: int) -> np.ndarray:
+        started.append(item)
+        time.sleep(0.05)
+        return np.zeros(88, dtype=np.float32)
+
+    with pytest.raises(features.DeadlineExceeded, match="of 200 signals done"):
+        features._run(dict.fromkeys(range(200), 0), slow, None, None, time.monotonic() + 0.3)
+    assert len(started) < 40
+    with pytest.raises(features.DeadlineExceeded):
+        features.extract_batch([tone()], deadline=time.monotonic() - 1)

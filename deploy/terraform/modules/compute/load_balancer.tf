@@ -10,7 +10,7 @@ resource "aws_lb" "service" {
   security_groups            = [var.alb_security_group_id]
   drop_invalid_header_fields = true
   enable_deletion_protection = true
-  idle_timeout               = 120
+  idle_timeout               = var.request_timeout_s + 10
 
   access_logs {
     bucket  = var.access_logs_bucket

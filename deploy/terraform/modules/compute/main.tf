@@ -82,6 +82,7 @@ resource "aws_launch_template" "service" {
     log_group          = aws_cloudwatch_log_group.service.name
     prediction_log_uri = var.prediction_log_uri
     service_port       = var.service_port
+    request_timeout_s  = var.request_timeout_s
   }))
 
   tag_specifications {

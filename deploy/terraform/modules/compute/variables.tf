@@ -97,6 +97,12 @@ variable "target_cpu_percent" {
   default     = 60
 }
 
+variable "request_timeout_s" {
+  description = "Deadline of a request in the service (VOCALBABY_REQUEST_TIMEOUT_S); the load balancer's idle timeout is 10 s longer, so the service always answers first."
+  type        = number
+  default     = 110
+}
+
 variable "service_port" {
   description = "Port the Bento container listens on."
   type        = number
