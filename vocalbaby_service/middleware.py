@@ -10,6 +10,8 @@
   with ``Retry-After`` when the queue is full, see :mod:`vocalbaby_service.admission`); their
   deadline, ``timeout_s`` after arrival, is left in the scope under :data:`DEADLINE_KEY` (a
   :func:`time.monotonic` value) for the service to stop the work at.
+- Error responses written by BentoML or Starlette are rewritten in the one refusal shape of
+  :mod:`vocalbaby_service.errors` (an input parser's own refusal is found in the scope).
 - Requests to ``endpoints`` are counted by status and timed
   (see :mod:`vocalbaby_service.telemetry`).
 """
@@ -26,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vocalbaby_service import telemetry
 from vocalbaby_service.admission import Admission
-from vocalbaby_service.errors import RequestError
+from vocalbaby_service.errors import SCOPE_KEY, RequestError, reshape
 
 DEADLINE_KEY = "vocalbaby.deadline"
 OPEN_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/metrics"})
@@ -44,9 +46,10 @@ def _too_large(limit: int) -> RequestError:
     )
 
 
-async def send_error(send: Send, error: RequestError) -> None:
-    """Count ``error`` and send it as a complete JSON response."""
-    telemetry.get().errors.labels(error_type=error.error_type).inc()
+async def send_error(send: Send, error: RequestError, count: bool = True) -> None:
+    """Count ``error`` (unless already counted) and send it as a complete JSON response."""
+    if count:
+        telemetry.get().errors.labels(error_type=error.error_type).inc()
     body = json.dumps(error.body()).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
     if error.error_code == HTTPStatus.UNAUTHORIZED:
@@ -84,11 +87,28 @@ class Gatekeeper:
         status = HTTPStatus.INTERNAL_SERVER_ERROR.value
         started = time.perf_counter()
 
+        held: Message | None = None  # an error response's start, until its body is seen
+        body = b""
+
         async def send_and_record(message: Message) -> None:
-            nonlocal status
+            nonlocal status, held, body
             if message["type"] == "http.response.start":
                 status = message["status"]
-            await send(message)
+                if status >= HTTPStatus.BAD_REQUEST:
+                    held = message
+                    return
+            if held is None or message["type"] != "http.response.body":
+                await send(message)
+                return
+            body += message.get("body", b"")
+            if message.get("more_body"):
+                return
+            refusal = scope.get(SCOPE_KEY) or reshape(status, body)
+            if refusal is None:
+                await send(held)
+                await send({"type": "http.response.body", "body": body})
+            else:
+                await send_error(send, refusal, count=SCOPE_KEY not in scope)
 
         try:
             await self._guarded(scope, receive, send_and_record)

@@ -54,6 +54,7 @@ from vocalbaby_service.errors import FileProblem, RequestError, refuse_files
 from vocalbaby_service.limits import Limits
 from vocalbaby_service.middleware import DEADLINE_KEY, Gatekeeper
 from vocalbaby_service.prediction_log import PredictionLog, Records
+from vocalbaby_service.row_limit import RowLimit
 from vocalbaby_service.schemas import FeatureRow
 from vocalbaby_service.uploads import (
     AudioFiles,
@@ -70,6 +71,7 @@ MODEL_TAG = os.environ.get("VOCALBABY_MODEL_TAG") or model_store.DEFAULT_TAG
 LIMITS = Limits.from_env()
 ENDPOINTS = ("/predict", "/predict_zip", "/predict_features", "/model_info")
 THREADS = os.cpu_count() or 1
+MAX_FEATURE_ROWS = 512  # rows of one /predict_features request (413 beyond), and its batch size
 TIMEOUT_MARGIN_S = 5  # BentoML's own timeout is later, so the service's deadline answers first
 CHECKED_EXTRACTOR_KEYS = ("feature_set", "feature_level", "sample_rate", "num_features")
 
@@ -169,7 +171,7 @@ class VocalBaby:
             ),
         )
 
-    @bentoml.api(batchable=True, max_batch_size=512, max_latency_ms=100)
+    @bentoml.api(batchable=True, max_batch_size=MAX_FEATURE_ROWS, max_latency_ms=100)
     def predict_features(self, rows: list[FeatureRow]) -> list[dict[str, Any]]:  # type: ignore[valid-type]
         """Classify rows of the 88 named eGeMAPS features: a label and probabilities each."""
         if not rows:
@@ -286,4 +288,5 @@ VocalBaby.add_asgi_middleware(
     admission=Admission(LIMITS.max_concurrent, LIMITS.max_queued),
     timeout_s=LIMITS.request_timeout_s,
 )
+VocalBaby.add_asgi_middleware(RowLimit, path="/predict_features", max_rows=MAX_FEATURE_ROWS)
 VocalBaby.mount_asgi_app(Starlette(routes=[Route("/model_info", _model_info)]), path="/")

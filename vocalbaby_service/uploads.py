@@ -31,7 +31,7 @@ from starlette.requests import Request
 from vocalbaby import audio
 from vocalbaby.dataset import AUDIO_SUFFIXES
 from vocalbaby_service import telemetry
-from vocalbaby_service.errors import FileProblem, RequestError, refuse_files
+from vocalbaby_service.errors import SCOPE_KEY, FileProblem, RequestError, refuse_files
 from vocalbaby_service.limits import Limits
 
 GENERIC_TYPES = frozenset({"", "application/octet-stream"})
@@ -97,6 +97,7 @@ class _FormInput(bentoml.IODescriptor):
             value = cls._value(await read_form(request, field))
         except RequestError as exc:
             telemetry.get().errors.labels(error_type=exc.error_type).inc()
+            request.scope[SCOPE_KEY] = exc  # BentoML answers [{"error": str(exc)}]; see reshape
             raise
         return cls.model_construct(**{field: value})
 

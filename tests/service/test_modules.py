@@ -22,6 +22,7 @@ from tests.servers.seaweedfs import S3Server
 from vocalbaby import storage
 from vocalbaby_service import service
 from vocalbaby_service.admission import Admission
+from vocalbaby_service.errors import reshape
 from vocalbaby_service.limits import Limits
 from vocalbaby_service.middleware import DEADLINE_KEY, Gatekeeper
 from vocalbaby_service.prediction_log import PredictionLog, Records
@@ -300,3 +301,40 @@ def test_cors_is_off_unless_origins_are_set(monkeypatch: pytest.MonkeyPatch) -> 
     cors = service._http_config()["cors"]
     assert cors["enabled"] is True
     assert cors["access_control_allow_origins"] == ["https://a.example", "https://b.example"]
+
+
+# --- one refusal shape ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "message"),
+    [
+        (415, b'[{"error": "expected multipart"}]', "unsupported_media_type", "expected multipart"),
+        (
+            400,
+            b'{"error": "1 validation error", "detail": [{"loc": ["rows", 0], "msg": "missing"}]}',
+            "bad_request",
+            "1 validation error; rows.0: missing",
+        ),
+        (404, b"Not Found", "not_found", "Not Found"),
+        (503, b"", "unavailable", "Service Unavailable"),
+    ],
+)
+def test_foreign_error_bodies_are_reshaped(
+    status: int, body: bytes, error: str, message: str
+) -> None:
+    refusal = reshape(status, body)
+    assert refusal is not None
+    assert (refusal.error_code, refusal.body()) == (
+        status,
+        {"error": error, "message": message, "files": []},
+    )
+
+
+def test_bodies_in_the_shape_are_left_alone() -> None:
+    assert reshape(413, b'{"error": "too_large", "message": "m", "files": []}') is None
+
+
+def test_unknown_paths_are_refused_in_the_shape() -> None:
+    response = call(guarded_app(None), "GET", "/nowhere")
+    assert (response.status_code, response.json()["error"]) == (404, "not_found")
