@@ -1,6 +1,6 @@
 """ASGI middleware in front of every route: bearer token, body size limit, request metrics.
 
-- With a token configured, every request except ``OPEN_PATHS`` (health and metrics) and CORS
+- With a token configured, every request except ``OPEN_PATHS`` (health checks) and CORS
   preflights must send ``Authorization: Bearer <token>``; others get 401 (compared with
   :func:`hmac.compare_digest`).
 - A body larger than ``max_body_bytes`` gets 413 before it is read when ``Content-Length`` says
@@ -31,7 +31,7 @@ from vocalbaby_service.admission import Admission
 from vocalbaby_service.errors import SCOPE_KEY, RequestError, reshape
 
 DEADLINE_KEY = "vocalbaby.deadline"
-OPEN_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/metrics"})
+OPEN_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
 
 UNAUTHORIZED = RequestError(
     HTTPStatus.UNAUTHORIZED, "unauthorized", "missing or wrong 'Authorization: Bearer' token"

@@ -14,8 +14,10 @@ Environment:
 
 - ``VOCALBABY_MODEL_TAG``: model in the BentoML store [``vocalbaby:latest``]; read at import
   time, so ``bentoml build`` packs that model into the Bento.
-- ``VOCALBABY_API_TOKEN``: when set, every route except health and metrics needs
-  ``Authorization: Bearer <token>``.
+- ``VOCALBABY_API_TOKEN``: when set, every route except health checks (``/metrics`` included)
+  needs ``Authorization: Bearer <token>``; in production (``VOCALBABY_ENV=prod`` or
+  ``VOCALBABY_REQUIRE_TOKEN=1``) the service does not start without one of 32 characters or
+  more (see :mod:`vocalbaby_service.auth`).
 - ``VOCALBABY_CORS_ORIGINS``: comma-separated origins allowed by CORS [CORS off].
 - ``VOCALBABY_PREDICTION_LOG_URI``: folder or ``s3://`` prefix of the prediction log [off];
   ``VOCALBABY_PREDICTION_LOG_BATCH_ROWS`` [1000] and ``VOCALBABY_PREDICTION_LOG_INTERVAL_S`` [30]
@@ -48,7 +50,7 @@ from starlette.routing import Route
 
 from vocalbaby import features, inference
 from vocalbaby.model import ModelBundle
-from vocalbaby_service import model_store, telemetry
+from vocalbaby_service import auth, model_store, telemetry
 from vocalbaby_service.admission import RETRY_AFTER_S, Admission
 from vocalbaby_service.errors import FileProblem, RequestError, refuse_files
 from vocalbaby_service.limits import Limits
@@ -69,6 +71,7 @@ logger = logging.getLogger(__name__)
 
 MODEL_TAG = os.environ.get("VOCALBABY_MODEL_TAG") or model_store.DEFAULT_TAG
 LIMITS = Limits.from_env()
+API_TOKEN = auth.api_token()  # first: a production server without a usable token never starts
 ENDPOINTS = ("/predict", "/predict_zip", "/predict_features", "/model_info")
 THREADS = os.cpu_count() or 1
 MAX_FEATURE_ROWS = 512  # rows of one /predict_features request (413 beyond), and its batch size
@@ -282,7 +285,7 @@ class VocalBaby:
 
 VocalBaby.add_asgi_middleware(
     Gatekeeper,
-    token=os.environ.get("VOCALBABY_API_TOKEN") or None,
+    token=API_TOKEN,
     max_body_bytes=LIMITS.max_upload_bytes,
     endpoints=ENDPOINTS,
     admission=Admission(LIMITS.max_concurrent, LIMITS.max_queued),

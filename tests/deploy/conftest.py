@@ -32,6 +32,9 @@ class Monitored:
     prometheus: Prometheus
 
 
+SERVICE_TOKEN = "monitoring-test-token-0123456789abcdef"
+
+
 @pytest.fixture(scope="module")
 def service_server(
     tmp_path_factory: pytest.TempPathFactory, demo_dataset: Path
@@ -39,18 +42,22 @@ def service_server(
     """``bentoml serve`` of a model trained on the demo set (the session's BentoML store)."""
     tag = register_model(demo_dataset, rounds=20)
     log = tmp_path_factory.mktemp("service") / "server.log"
-    with LocalServer(env={"VOCALBABY_MODEL_TAG": tag}, log_path=log) as server:
+    env = {"VOCALBABY_MODEL_TAG": tag, "VOCALBABY_API_TOKEN": SERVICE_TOKEN}
+    with LocalServer(env=env, log_path=log) as server:
         yield server
 
 
 def prometheus_config(workdir: Path, targets: dict[str, str]) -> Path:
-    """deploy/prometheus copied to ``workdir`` with 1 s scrapes and ``targets`` per job."""
+    """deploy/prometheus copied to ``workdir`` with 1 s scrapes, ``targets`` per job and the
+    service's token where the boot script writes it."""
     root = workdir / "prometheus"
     shutil.copytree(PROMETHEUS, root, ignore=shutil.ignore_patterns("targets", "tests"))
     config_path = root / "prometheus.yml"
     config = yaml.safe_load(config_path.read_text())
     config["global"].update(scrape_interval=SCRAPE_INTERVAL, evaluation_interval=SCRAPE_INTERVAL)
     config_path.write_text(yaml.safe_dump(config))
+    (root / "secrets").mkdir()
+    (root / "secrets" / "vocalbaby-api-token").write_text(SERVICE_TOKEN)
     (root / "targets").mkdir()
     for job, address in targets.items():
         (root / "targets" / f"{job}.yml").write_text(yaml.safe_dump([{"targets": [address]}]))

@@ -14,7 +14,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from tests.deploy.conftest import Monitored
+from tests.deploy.conftest import SERVICE_TOKEN, Monitored
 from tests.deploy.tools import GRAFANA
 from vocalbaby import drift
 from vocalbaby.features import feature_names
@@ -42,7 +42,8 @@ def panel_queries() -> list[tuple[str, str]]:
 
 def send_traffic(url: str, clips: list[Path]) -> None:
     """Classify a few clips (one request with two files) and send one non-audio file."""
-    with httpx.Client(base_url=url, timeout=60) as client:
+    auth = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
+    with httpx.Client(base_url=url, headers=auth, timeout=60) as client:
         for first, second in zip(clips[::2], clips[1::2], strict=True):
             files = [("files", (c.name, c.read_bytes(), "audio/wav")) for c in (first, second)]
             assert client.post("/predict", files=files).status_code == 200

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+from pathlib import Path
 
 import yaml
 
@@ -27,8 +29,16 @@ def _promtool(*args: str) -> str:
     return result.stdout
 
 
-def test_promtool_accepts_the_configuration_and_its_rules() -> None:
-    out = _promtool("check", "config", str(PROMETHEUS / "prometheus.yml"))
+def test_promtool_accepts_the_configuration_and_its_rules(tmp_path: Path) -> None:
+    """Checked as the monitoring host has it: with the token file its boot script writes."""
+    root = tmp_path / "prometheus"
+    shutil.copytree(PROMETHEUS, root)
+    config = yaml.safe_load((root / "prometheus.yml").read_text())
+    (job,) = [j for j in config["scrape_configs"] if j["job_name"] == "vocalbaby"]
+    token_file = root / job["authorization"]["credentials_file"]
+    token_file.parent.mkdir(exist_ok=True)
+    token_file.write_text("a-token-the-boot-script-fetched")
+    out = _promtool("check", "config", str(root / "prometheus.yml"))
     assert f"SUCCESS: {len(ALERTS)} rules found" in out
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,7 +23,7 @@ from starlette.routing import Route
 
 from tests.servers.seaweedfs import S3Server
 from vocalbaby import storage
-from vocalbaby_service import service
+from vocalbaby_service import auth, service
 from vocalbaby_service.admission import Admission
 from vocalbaby_service.errors import reshape
 from vocalbaby_service.limits import Limits
@@ -338,3 +341,55 @@ def test_bodies_in_the_shape_are_left_alone() -> None:
 def test_unknown_paths_are_refused_in_the_shape() -> None:
     response = call(guarded_app(None), "GET", "/nowhere")
     assert (response.status_code, response.json()["error"]) == (404, "not_found")
+
+
+# --- fail-closed auth -----------------------------------------------------------------------------
+
+LONG_TOKEN = "t" * auth.MIN_TOKEN_CHARS
+
+
+@pytest.mark.parametrize(
+    ("env", "token"),
+    [
+        ({}, None),
+        ({"VOCALBABY_API_TOKEN": "short-dev-token"}, "short-dev-token"),
+        ({"VOCALBABY_ENV": "prod", "VOCALBABY_API_TOKEN": LONG_TOKEN}, LONG_TOKEN),
+        ({"VOCALBABY_REQUIRE_TOKEN": "1", "VOCALBABY_API_TOKEN": f" {LONG_TOKEN}\n"}, LONG_TOKEN),
+    ],
+)
+def test_usable_tokens(env: dict[str, str], token: str | None) -> None:
+    assert auth.api_token(env) == token
+
+
+@pytest.mark.parametrize(
+    ("env", "reason"),
+    [
+        ({"VOCALBABY_ENV": "prod"}, "at least 32 characters"),
+        ({"VOCALBABY_ENV": "prod", "VOCALBABY_API_TOKEN": "   "}, "at least 32 characters"),
+        ({"VOCALBABY_REQUIRE_TOKEN": "1", "VOCALBABY_API_TOKEN": "t" * 31}, "at least 32"),
+        ({"VOCALBABY_API_TOKEN": "set-me-out-of-band"}, "placeholder"),
+        ({"VOCALBABY_ENV": "prod", "VOCALBABY_API_TOKEN": "CHANGEME"}, "placeholder"),
+    ],
+)
+def test_unusable_tokens_are_refused(env: dict[str, str], reason: str) -> None:
+    with pytest.raises(auth.TokenError, match=reason):
+        auth.api_token(env)
+
+
+def test_a_production_service_without_a_token_does_not_start(tmp_path: Path) -> None:
+    env = {**os.environ, "VOCALBABY_ENV": "prod", "BENTOML_HOME": str(tmp_path)}
+    env.pop("VOCALBABY_API_TOKEN", None)
+    run = subprocess.run(
+        [sys.executable, "-c", "import vocalbaby_service.service"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode != 0
+    assert "TokenError" in run.stderr and "at least 32 characters" in run.stderr
+
+
+def test_metrics_need_the_token() -> None:
+    app = guarded_app("s3cret")
+    assert call(app, "GET", "/metrics").status_code == 401

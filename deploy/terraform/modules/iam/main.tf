@@ -127,7 +127,7 @@ data "aws_iam_policy_document" "monitoring" {
   statement {
     sid       = "Parameters"
     actions   = ["ssm:GetParameter"]
-    resources = ["${local.parameters_arn}/grafana-admin-password"]
+    resources = ["${local.parameters_arn}/grafana-admin-password", "${local.parameters_arn}/api-token"]
   }
 
   statement {

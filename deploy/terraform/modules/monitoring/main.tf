@@ -73,6 +73,7 @@ resource "aws_instance" "monitoring" {
     region            = data.aws_region.current.name
     config_uri        = "s3://${var.config_bucket}/${var.config_prefix}"
     grafana_password  = aws_ssm_parameter.grafana_admin_password.name
+    api_token_name    = "${var.parameter_path}/api-token"
     log_group         = aws_cloudwatch_log_group.monitoring.name
     autoscaling_group = var.service_autoscaling_group_name
     service_port      = var.service_port
