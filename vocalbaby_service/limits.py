@@ -5,8 +5,10 @@
 - ``VOCALBABY_MAX_AUDIO_SECONDS``: duration of one audio file [600].
 - ``VOCALBABY_MAX_REQUEST_AUDIO_SECONDS``: total duration of the audio in one request, 413 when
   longer [1200].
-- ``VOCALBABY_MAX_CONCURRENT``: requests worked on at once [CPU count]; ``VOCALBABY_MAX_QUEUED``:
-  requests waiting for a turn [8]; more get 503 with ``Retry-After`` before their body is read.
+- ``VOCALBABY_MAX_CONCURRENT``: requests worked on at once [4 x CPU count; feature extraction
+  has its own fixed threads, so long requests do not hold small ones up];
+  ``VOCALBABY_MAX_QUEUED``: requests waiting for a turn [64]; more get 503 with ``Retry-After``
+  before their body is read.
 - ``VOCALBABY_REQUEST_TIMEOUT_S``: deadline of a request from its arrival [110]; work still
   running then is cancelled (503). Keep it below the load balancer's idle timeout.
 - ``VOCALBABY_MAX_SAMPLE_RATE``: sample rate of one file [192000].
@@ -49,8 +51,8 @@ class Limits:
     max_files: int = 32
     max_audio_s: float = 600.0
     max_request_audio_s: float = 1200.0
-    max_concurrent: int = field(default_factory=lambda: os.cpu_count() or 1)
-    max_queued: int = 8
+    max_concurrent: int = field(default_factory=lambda: 4 * (os.cpu_count() or 1))
+    max_queued: int = 64
     request_timeout_s: float = 110.0
     max_sample_rate: int = DecodeLimits.max_sample_rate
     max_channels: int = DecodeLimits.max_channels

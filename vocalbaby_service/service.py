@@ -24,9 +24,10 @@ Environment:
   set how often it is flushed (see :mod:`vocalbaby_service.prediction_log`).
 - ``VOCALBABY_MAX_*``: request limits (see :mod:`vocalbaby_service.limits`).
 
-Concurrency: one worker process by default, running one request per core at once (``threads``;
-openSMILE and XGBoost release the GIL) and spreading a long file's windows over all cores with
-feature-extraction threads. More processes (a model copy each; measured no better per CPU second
+Concurrency: one worker process by default, running ``VOCALBABY_MAX_CONCURRENT`` requests at once
+(``threads``; openSMILE and XGBoost release the GIL); every request's windows go to the one
+process-wide pool of feature-extraction threads, a few at a time, so a small request is not
+held up behind a long one. More processes (a model copy each; measured no better per CPU second
 on 2 cores): ``BENTOML_CONFIG_OPTIONS="services.vocalbaby.workers=2"``.
 """
 
@@ -73,7 +74,6 @@ MODEL_TAG = os.environ.get("VOCALBABY_MODEL_TAG") or model_store.DEFAULT_TAG
 LIMITS = Limits.from_env()
 API_TOKEN = auth.api_token()  # first: a production server without a usable token never starts
 ENDPOINTS = ("/predict", "/predict_zip", "/predict_features", "/model_info")
-THREADS = os.cpu_count() or 1
 MAX_FEATURE_ROWS = 512  # rows of one /predict_features request (413 beyond), and its batch size
 TIMEOUT_MARGIN_S = 5  # BentoML's own timeout is later, so the service's deadline answers first
 CHECKED_EXTRACTOR_KEYS = ("feature_set", "feature_level", "sample_rate", "num_features")
@@ -133,7 +133,7 @@ async def _model_info(_: Request) -> JSONResponse:
 @bentoml.service(
     name="vocalbaby",
     workers=1,
-    threads=THREADS,
+    threads=LIMITS.max_concurrent,
     traffic={"timeout": LIMITS.request_timeout_s + TIMEOUT_MARGIN_S},
     http=_http_config(),
 )
