@@ -17,7 +17,14 @@ from vocalbaby_assets.assets.drift import DriftReportConfig, drift_job, log_days
 from vocalbaby_assets.definitions import build_definitions
 from vocalbaby_assets.resources import VocalBabySettings
 
-REFERENCE_ASSETS = [*INGESTION, "data_splits", "clip_features", "reference_features"]
+REFERENCE_ASSETS = [
+    *INGESTION,
+    "data_splits",
+    "clip_features",
+    "tuned_hyperparameters",
+    "reference_features",
+    "drift_calibration",
+]
 
 
 @dataclass
