@@ -51,8 +51,14 @@ def real_dev() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small synthetic demo dataset (300 clips, seed 0), generated once per session."""
-    return synthetic.generate(tmp_path_factory.mktemp("demo") / "data", clips=300, seed=0)
+    """A small synthetic demo dataset (300 clips, seed 0), generated once per session.
+
+    Difficulty 0 (textbook classes): these tests check the machinery on few clips; the tests
+    of realistic overlap generate their own sets.
+    """
+    return synthetic.generate(
+        tmp_path_factory.mktemp("demo") / "data", clips=300, seed=0, difficulty=0.0
+    )
 
 
 # --- Drift: reference_features materialized on the demo set (tests/drift/helpers.py) -----------

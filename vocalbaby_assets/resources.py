@@ -35,8 +35,14 @@ class VocalBabySettings(ConfigurableResource):
         description="BabbleCor-style dataset (folder or s3:// prefix). Empty: synthetic demo set.",
     )
     artifacts_uri: str = Field(default="artifacts", description="Models, caches, reports.")
-    demo_clips: int = Field(default=1500, description="Clips in the generated synthetic demo set.")
+    demo_clips: int = Field(default=2000, description="Clips in the generated synthetic demo set.")
     demo_seed: int = Field(default=0, description="Seed of the synthetic demo set.")
+    demo_difficulty: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="How much the synthetic classes overlap (1: like real recordings).",
+    )
     optuna_storage: str | None = Field(
         default=None,
         description="Optuna RDB URL; default SQLite under a local artifacts folder.",
@@ -71,7 +77,8 @@ class VocalBabySettings(ConfigurableResource):
 
     def synthetic_dataset(self) -> str:
         """Where the ``source_dataset`` asset writes the synthetic demo set."""
-        return self.path(f"demo-data-{self.demo_clips}-{self.demo_seed}")
+        name = f"demo-data-{self.demo_clips}-{self.demo_seed}-d{self.demo_difficulty:g}"
+        return self.path(name)
 
     def study_storage(self) -> str | None:
         """Where Optuna keeps the study: configured RDB, else SQLite beside local artifacts."""

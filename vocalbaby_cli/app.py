@@ -29,12 +29,20 @@ app = typer.Typer(
 @app.command("demo-data")
 def demo_data(
     out: Annotated[Path, typer.Argument(help="Folder to write metadata.csv and audio/ into.")],
-    clips: Annotated[int, typer.Option(min=10, help="Number of clips.")] = 600,
+    clips: Annotated[int, typer.Option(min=10, help="Number of clips.")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes).")] = 0,
+    difficulty: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="How much the classes overlap: 0 textbook classes, 1 like real recordings.",
+        ),
+    ] = 1.0,
 ) -> None:
     """Write the deterministic SYNTHETIC demo dataset (0.4 s, 16 kHz clips, 5 classes)."""
-    synthetic.generate(out, clips=clips, seed=seed)
-    typer.echo(f"wrote {clips} synthetic clips to {out} (seed {seed})")
+    synthetic.generate(out, clips=clips, seed=seed, difficulty=difficulty)
+    typer.echo(f"wrote {clips} synthetic clips to {out} (seed {seed}, difficulty {difficulty:g})")
 
 
 @app.command()

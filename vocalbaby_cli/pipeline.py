@@ -48,7 +48,7 @@ def train(
     trials: Annotated[int, typer.Option(min=1, help="Optuna trials.")] = 12,
     demo_clips: Annotated[
         int, typer.Option(min=100, help="Clips in the synthetic demo set.")
-    ] = 1500,
+    ] = 2000,
     min_uar: Annotated[float, typer.Option(min=0, max=1, help="Promotion gate on test UAR.")] = 0.5,
     select: Annotated[
         list[str] | None,
@@ -119,7 +119,12 @@ def _summarise(evaluation: dict, settings: VocalBabySettings) -> None:
     typer.echo(metrics.format_text(report))
     typer.echo("\nbaselines on the same test split:")
     for name, base in evaluation["baselines"].items():
-        typer.echo(f"  {name:<12} UAR {base['uar']:.3f}  macro-F1 {base['macro_f1']:.3f}")
+        typer.echo(f"  {name:<26} UAR {base['uar']:.3f}  macro-F1 {base['macro_f1']:.3f}")
+    lead = evaluation["difference_to_compare_recipe"]
+    typer.echo(
+        f"  model - ComParE recipe: {lead['estimate']:+.3f} (95% CI {lead['low']:+.3f} to "
+        f"{lead['high']:+.3f}, paired bootstrap of children)"
+    )
     gate = evaluation["gate"]
     verdict = "PASSED" if gate["passed"] else "FAILED: " + "; ".join(gate["reasons"])
     typer.echo(f"\ngate ({len(gate['criteria'])} criteria): {verdict}")

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 from dagster import AssetKey, DagsterInstance, ExecuteInProcessResult, RunConfig
 
+from vocalbaby_assets.assets.comparison import ComparisonConfig
+from vocalbaby_assets.assets.evaluation import EvaluationConfig
 from vocalbaby_assets.assets.training import TuningConfig
 from vocalbaby_assets.definitions import run_training
 from vocalbaby_assets.resources import VocalBabySettings
@@ -23,9 +25,18 @@ def run_pipeline(
     env: str = "local",
 ) -> ExecuteInProcessResult:
     """Run ``train_job`` (or the assets in ``selection``) as ``vocalbaby-pipeline train`` does,
-    with real resources; failures are returned, not raised."""
-    tuning = {"tuned_hyperparameters": TuningConfig(n_trials=trials, folds=3)}
-    ops = tuning if not selection or "tuned_hyperparameters" in selection else {}
+    with real resources and the small-data settings below; failures are returned, not raised.
+
+    The demo sets of the tests hold a few hundred clips of about ten children: the tuning and
+    comparison budgets are small, and the gate does not judge the lead over the ComParE recipe
+    on the two or three test children such a set has (tests/evaluation tests that criterion).
+    """
+    small = {
+        "tuned_hyperparameters": TuningConfig(n_trials=trials, folds=3),
+        "model_comparison": ComparisonConfig(folds=3, trials=2, inner_folds=2, bootstrap=200),
+        "model_evaluation": EvaluationConfig(baseline_margin=None),
+    }
+    ops = {name: config for name, config in small.items() if not selection or name in selection}
     return run_training(
         settings,
         run_config={**RunConfig(ops=ops).to_config_dict(), **QUIET},
