@@ -11,27 +11,30 @@ Routes (JSON unless noted):
   the other annotators' latest revisions.
 - ``GET /api/audio/{id}``: the audio file.
 - ``PUT /api/annotation/{id}``: store NAME's next revision; 409 when ``base_revision`` is stale.
+
+Every request passes the Host allow-list and, when a token is set, the token gate
+(:mod:`vocalbaby_annotate.security`); bad input gets a 4xx whose message names the field.
 """
 
 from __future__ import annotations
 
-import json
 import mimetypes
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from vocalbaby.annotation import agreement
+from vocalbaby.annotation import agreement, validation
 from vocalbaby.annotation.catalog import Catalog, Recording
 from vocalbaby.annotation.store import (
-    AnnotatedSegment,
     AnnotationError,
     AnnotationStore,
     ConflictError,
@@ -39,10 +42,10 @@ from vocalbaby.annotation.store import (
     check_annotator,
 )
 from vocalbaby.labels import CLASSES
+from vocalbaby_annotate import security
 
 WEB = Path(__file__).with_name("web")
 VENDOR = WEB / "vendor" / "wavesurfer.js"
-SEGMENT_FIELDS = {f.name for f in fields(AnnotatedSegment)}
 MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
@@ -58,14 +61,22 @@ class Annotator:
         self.catalog = catalog
         self.store = store
         self.default_annotator = default_annotator
-        self._load = lru_cache(maxsize=4096)(store.load)  # revisions never change once written
+        # revisions never change once written; stored files that fail the checks are left out
+        self._load = lru_cache(maxsize=4096)(self._checked)
+
+    def _checked(self, recording_id: str, annotator: str, number: int) -> Revision | None:
+        try:
+            return validation.check_revision(self.store.load(recording_id, annotator, number))
+        except (AnnotationError, ValueError, TypeError):
+            return None
 
     def latest_by_annotator(self) -> dict[str, dict[str, Revision]]:
         """recording id -> annotator -> latest revision, from one listing of the store."""
         found: dict[str, dict[str, Revision]] = {}
         for (rec, who), number in self.store.index().items():
-            if rec in self.catalog.recordings:
-                found.setdefault(rec, {})[who] = self._load(rec, who, number)
+            revision = self._load(rec, who, number) if rec in self.catalog.recordings else None
+            if revision is not None:
+                found.setdefault(rec, {})[who] = revision
         return found
 
     def recording(self, request: Request) -> Recording | None:
@@ -130,9 +141,13 @@ class Annotator:
             return error(404, "not_found", f"no recording {request.path_params['id']!r}")
         if rec.error:
             return error(422, "invalid_audio", f"{rec.id} cannot be annotated: {rec.error}")
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return error(413, "too_large", f"annotation larger than {MAX_BODY_BYTES} bytes")
+        try:
+            body = await security.read_body(request, MAX_BODY_BYTES)
+        except security.BodyError as exc:
+            kind = "too_large" if exc.status == 413 else "bad_request"
+            response = error(exc.status, kind, str(exc))
+            response.headers["Connection"] = "close"  # do not read the rest of the body
+            return response
         try:
             draft, base = _draft(rec, body, self.catalog.model_version)
             stored = await run_in_threadpool(self.store.save, draft, base)
@@ -144,7 +159,8 @@ class Annotator:
                 409,
                 "conflict",
                 str(exc),
-                current={
+                current=current
+                and {
                     "revision": current.revision,
                     "annotator": current.annotator,
                     "saved_at": current.saved_at,
@@ -172,20 +188,21 @@ def _list_item(rec: Recording, annotations: dict[str, Revision], who: str) -> di
 
 def _draft(rec: Recording, body: bytes, model_version: str | None) -> tuple[Revision, int]:
     """Parse and check a save request into an unsaved revision and its base revision."""
-    try:
-        payload = json.loads(body)
-        annotator = check_annotator(str(payload["annotator"]))
-        base = payload["base_revision"]
-        raw_segments = payload["segments"]
-    except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as exc:
-        raise AnnotationError(f"body is not a JSON object ({exc})") from exc
-    except KeyError as exc:
-        raise AnnotationError(f"missing field {exc}") from exc
-    if not isinstance(base, int) or base < 0:
-        raise AnnotationError("base_revision must be a whole number >= 0")
-    if not isinstance(raw_segments, list) or not raw_segments:
-        raise AnnotationError("segments must be a non-empty list")
-    segments = tuple(_segment(i, s, annotator) for i, s in enumerate(raw_segments))
+    payload = validation.parse_json(body)
+    missing = sorted({"annotator", "base_revision", "segments"} - payload.keys())
+    if missing:
+        raise AnnotationError(f"body: missing field(s) {missing}")
+    if not isinstance(payload["annotator"], str):
+        raise AnnotationError("annotator: must be a string")
+    annotator = check_annotator(payload["annotator"])
+    base = validation.whole_number(payload["base_revision"], "base_revision")
+    segments = validation.segments(payload["segments"])
+    for i, segment in enumerate(segments):
+        if segment.labelled_by not in {None, annotator}:
+            raise AnnotationError(f"segments[{i}].labelled_by: must be you ({annotator}) or empty")
+    reviewed = payload.get("reviewed", False)
+    if not isinstance(reviewed, bool):
+        raise AnnotationError("reviewed: must be true or false")
     draft = Revision(
         recording_id=rec.id,
         annotator=annotator,
@@ -194,35 +211,32 @@ def _draft(rec: Recording, body: bytes, model_version: str | None) -> tuple[Revi
         audio_uri=rec.uri,
         segments=segments,
         model_version=model_version,
-        reviewed=bool(payload.get("reviewed", False)),
-        action=str(payload.get("action", "edit"))[:32],
+        reviewed=reviewed,
+        action=validation.optional_text(payload.get("action", "edit"), "action") or "edit",
         recording={**rec.meta, "duration_s": rec.duration_s},
     )
     return draft, base
 
 
-def _segment(index: int, raw: object, annotator: str) -> AnnotatedSegment:
-    if not isinstance(raw, dict) or not {"start_s", "end_s"} <= raw.keys():
-        raise AnnotationError(f"segment {index}: needs start_s and end_s")
-    unknown = raw.keys() - SEGMENT_FIELDS
-    if unknown:
-        raise AnnotationError(f"segment {index}: unknown field(s) {sorted(unknown)}")
-    try:
-        segment = AnnotatedSegment(
-            **{**raw, "start_s": float(raw["start_s"]), "end_s": float(raw["end_s"])}
-        )
-    except (TypeError, ValueError) as exc:
-        raise AnnotationError(f"segment {index}: {exc}") from exc
-    if segment.labelled_by not in {None, annotator}:
-        raise AnnotationError(f"segment {index}: labelled_by must be you ({annotator}) or empty")
-    return segment
-
-
-def create_app(catalog: Catalog, store: AnnotationStore, default_annotator: str = "") -> Starlette:
-    """The ASGI app of the review page."""
+def create_app(
+    catalog: Catalog,
+    store: AnnotationStore,
+    default_annotator: str = "",
+    *,
+    token: str | None = None,
+    hosts: list[str] | None = None,
+) -> Starlette:
+    """The ASGI app of the review page; only ``hosts`` (default: loopback names) may be in the
+    ``Host`` header, and with a ``token`` every request needs it."""
     handlers = Annotator(catalog, store, default_annotator)
     index = WEB / "src" / "index.html"
+    middleware = [
+        Middleware(TrustedHostMiddleware, allowed_hosts=hosts or list(security.LOOPBACK_HOSTS))
+    ]
+    if token is not None:
+        middleware.append(Middleware(security.TokenGate, token=token))
     return Starlette(
+        middleware=middleware,
         routes=[
             Route("/", lambda request: FileResponse(index)),
             Route("/api/config", handlers.config),
@@ -232,5 +246,5 @@ def create_app(catalog: Catalog, store: AnnotationStore, default_annotator: str 
             Route("/api/annotation/{id:path}", handlers.save, methods=["PUT"]),
             Mount("/static", StaticFiles(directory=WEB / "src"), name="static"),
             Mount("/vendor", StaticFiles(directory=VENDOR), name="vendor"),
-        ]
+        ],
     )

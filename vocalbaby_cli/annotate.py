@@ -66,7 +66,21 @@ def annotate(
         ),
     ],
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 8501,
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Interface to listen on; anything but loopback needs a token.")
+    ] = "127.0.0.1",
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="VOCALBABY_STUDIO_TOKEN",
+            show_envvar=True,
+            help="Access token (16+ characters) every request needs; prefer the variable.",
+        ),
+    ] = None,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(help="Another name the page may be reached by (Host header); repeatable."),
+    ] = None,
     store: StoreOption = None,
     annotator: Annotated[
         str, typer.Option(help="Default annotator name shown in the page.")
@@ -93,17 +107,28 @@ def annotate(
     try:
         import uvicorn
 
+        from vocalbaby_annotate import security
         from vocalbaby_annotate.app import create_app
     except ImportError as exc:
         raise typer.BadParameter(
             f"the review app is not installed ({exc}): pip install 'vocalbaby[annotate]'"
         ) from exc
+    try:
+        security.check_exposure(host, token)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--token") from exc
 
     if annotator and not _valid(annotator):
         annotator = ""
     try:
         recordings = _catalog(source, model, metadata, workers)
-        app = create_app(recordings, AnnotationStore(store or default_store_uri()), annotator)
+        app = create_app(
+            recordings,
+            AnnotationStore(store or default_store_uri()),
+            annotator,
+            token=token,
+            hosts=security.allowed_hosts(host, allowed_host or ()),
+        )
     except catalog.CatalogError as exc:
         raise typer.BadParameter(str(exc), param_hint="SOURCE") from exc
     unreadable = [r for r in recordings.recordings.values() if r.error]
@@ -112,7 +137,7 @@ def annotate(
     typer.echo(
         f"{len(recordings.recordings) - len(unreadable)} recording(s) to review, "
         f"{len(unreadable)} unreadable; annotations go to {store or default_store_uri()}\n"
-        f"open http://{host}:{port}",
+        f"open http://{host}:{port}/" + (f"?token={token}" if token else ""),
         err=True,
     )
     uvicorn.run(app, host=host, port=port, log_level="warning")
