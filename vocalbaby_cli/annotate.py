@@ -11,8 +11,15 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
-from vocalbaby.annotation import catalog, export
-from vocalbaby.annotation.store import AnnotationError, AnnotationStore, check_annotator
+from vocalbaby import audio
+from vocalbaby.annotation import catalog, export, formats
+from vocalbaby.annotation.store import (
+    AnnotationError,
+    AnnotationStore,
+    ConflictError,
+    Revision,
+    check_annotator,
+)
 from vocalbaby.locations import Locations
 from vocalbaby_cli.models import optional_model
 
@@ -184,3 +191,48 @@ def export_annotations(
             f"agreement {pair.first} vs {pair.second}: kappa {kappa} over {pair.items} item(s) "
             f"({pair.agreement:.1%} identical)"
         )
+
+
+def import_annotations(
+    source: Annotated[Path, typer.Argument(help="A Praat .TextGrid or ELAN .eaf file.")],
+    recording: Annotated[Path, typer.Argument(help="The audio file the tier annotates.")],
+    tier: Annotated[str, typer.Option(help="The tier holding the class labels.")],
+    annotator: Annotated[str, typer.Option(help="Who made the annotation (the store's name).")],
+    recording_id: Annotated[
+        str | None,
+        typer.Option(help="The recording's id in the studio (default: the audio file's name)."),
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Store a TextGrid or ELAN tier as an annotator's next revision of a recording.
+
+    Labels are read as the five classes (``Non-canonical`` works); from then on the segments are
+    confirmed annotations like those made in the page: export-annotations and training use them.
+    """
+    if source.suffix.lower() not in formats.SINGLE_RECORDING:
+        raise typer.BadParameter("must be a .TextGrid or .eaf file", param_hint="SOURCE")
+    try:
+        check_annotator(annotator)
+        (timeline,) = formats.read(source)
+        segments = formats.to_segments(timeline, tier, annotator)
+        sound = audio.load(recording)
+    except (formats.FormatError, AnnotationError, audio.AudioError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    annotations = AnnotationStore(store or default_store_uri())
+    rec_id = recording_id or recording.name
+    draft = Revision(
+        rec_id,
+        annotator,
+        0,
+        "",
+        str(recording.resolve()),
+        segments,
+        action=f"import {source.name}",
+        recording={"duration_s": sound.duration_s},
+    )
+    latest = annotations.latest(rec_id, annotator)
+    try:
+        stored = annotations.save(draft, latest.revision if latest else 0)
+    except (AnnotationError, ConflictError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(f"stored {len(segments)} segment(s) of {rec_id} as revision {stored.revision}")
