@@ -18,6 +18,7 @@ from vocalbaby.labels import CLASSES
 from vocalbaby_cli.annotate import annotate, export_annotations, import_annotations
 from vocalbaby_cli.drift import drift
 from vocalbaby_cli.models import load_model
+from vocalbaby_cli.summarize import summarize
 
 app = typer.Typer(
     help="VocalBaby: classify infant vocalizations into canonical, non_canonical, crying, "
@@ -200,6 +201,7 @@ app.command("drift")(drift)
 app.command("annotate")(annotate)
 app.command("export-annotations")(export_annotations)
 app.command("import-annotations")(import_annotations)
+app.command("summarize")(summarize)
 
 if __name__ == "__main__":
     app()

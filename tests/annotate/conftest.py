@@ -55,6 +55,19 @@ def make_review_folder(real_dev: Path, out: Path) -> Path:
 
 
 @pytest.fixture
+def recording_file(tmp_path: Path) -> str:
+    """1.6 s of noise at 16 kHz (for revisions whose audio the export cuts)."""
+    rng = np.random.default_rng(0)
+    path = tmp_path / "rec.wav"
+    sf.write(
+        path,
+        (0.1 * rng.standard_normal(int(1.6 * audio.SAMPLE_RATE))).astype(np.float32),
+        audio.SAMPLE_RATE,
+    )
+    return str(path)
+
+
+@pytest.fixture
 def review_folder(real_dev: Path, tmp_path: Path) -> Path:
     return make_review_folder(real_dev, tmp_path / "recordings")
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 from sklearn.metrics import cohen_kappa_score
 from typer.testing import CliRunner
 
@@ -37,14 +36,6 @@ def save(store: AnnotationStore, rec: str, who: str, audio_uri: str, segments, *
     )
     latest = store.latest(rec, who)
     return store.save(draft, latest.revision if latest else 0)
-
-
-@pytest.fixture
-def recording_file(tmp_path: Path) -> str:
-    rng = np.random.default_rng(0)
-    path = tmp_path / "rec.wav"
-    sf.write(path, (0.1 * rng.standard_normal(int(1.6 * RATE))).astype(np.float32), RATE)
-    return str(path)
 
 
 def test_kappa_matches_sklearn_on_matched_segments_even_with_moved_boundaries() -> None:
