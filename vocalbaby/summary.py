@@ -47,7 +47,7 @@ def segments_from_catalog(catalog: Catalog) -> pd.DataFrame:
     windows come with no label)."""
     rows = [
         _row(rec.id, rec.meta, rec.duration_s, s.start_s, s.end_s, s.label)
-        for rec in catalog.recordings.values()
+        for rec in list(catalog.recordings.values())  # a snapshot: uploads add recordings
         if rec.duration_s
         for s in rec.suggestions
     ]
@@ -55,8 +55,12 @@ def segments_from_catalog(catalog: Catalog) -> pd.DataFrame:
 
 
 def segments_from_store(store: AnnotationStore) -> pd.DataFrame:
-    """People's confirmed segments (the annotation saved last wins, as in the export)."""
-    revisions, _ = readable_revisions(store)
+    """People's confirmed segments in a store (the annotation saved last wins, as in export)."""
+    return segments_from_revisions(readable_revisions(store)[0])
+
+
+def segments_from_revisions(revisions: list[Revision]) -> pd.DataFrame:
+    """Confirmed segments of the latest revision of each recording among ``revisions``."""
     by_recording: dict[str, list[Revision]] = {}
     for rev in revisions:
         by_recording.setdefault(rev.recording_id, []).append(rev)

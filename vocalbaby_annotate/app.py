@@ -4,13 +4,15 @@ Routes (JSON unless noted):
 
 - ``GET /``: the page (``web/src/index.html``); ``/static/*`` its scripts, ``/vendor/*`` the
   wavesurfer.js modules vendored in ``web/vendor`` (they ship in the wheel: no npm needed).
-- ``GET /api/config``: classes, model version, source, default annotator.
+- ``GET /api/config``: classes, model version, source, default annotator, uploads allowed.
 - ``GET /api/recordings?annotator=NAME``: every recording with its model label, weakest
   confidence, the annotators who worked on it, whether they disagree, and NAME's progress.
 - ``GET /api/recording/{id}?annotator=NAME``: the model's segments, NAME's latest revision and
   the other annotators' latest revisions.
 - ``GET /api/audio/{id}``: the audio file.
 - ``PUT /api/annotation/{id}``: store NAME's next revision; 409 when ``base_revision`` is stale.
+- uploads, classification jobs, summary numbers and lab-format exports:
+  :mod:`vocalbaby_annotate.studio`.
 
 Every request passes the Host allow-list and, when a token is set, the token gate
 (:mod:`vocalbaby_annotate.security`); bad input gets a 4xx whose message names the field.
@@ -42,7 +44,9 @@ from vocalbaby.annotation.store import (
     check_annotator,
 )
 from vocalbaby.labels import CLASSES
+from vocalbaby.model import ModelBundle
 from vocalbaby_annotate import security
+from vocalbaby_annotate.studio import Studio
 
 WEB = Path(__file__).with_name("web")
 VENDOR = WEB / "vendor" / "wavesurfer.js"
@@ -57,8 +61,11 @@ def error(status: int, kind: str, message: str, **extra: object) -> JSONResponse
 class Annotator:
     """Request handlers bound to one catalog and one store."""
 
-    def __init__(self, catalog: Catalog, store: AnnotationStore, default_annotator: str) -> None:
+    def __init__(
+        self, catalog: Catalog, store: AnnotationStore, default_annotator: str, uploads: bool
+    ) -> None:
         self.catalog = catalog
+        self.uploads = uploads
         self.store = store
         self.default_annotator = default_annotator
         # revisions never change once written; stored files that fail the checks are left out
@@ -89,13 +96,15 @@ class Annotator:
                 "model_version": self.catalog.model_version,
                 "source": self.catalog.source,
                 "default_annotator": self.default_annotator,
+                "uploads": self.uploads,
             }
         )
 
     def recordings(self, request: Request) -> Response:
         who = request.query_params.get("annotator", "")
         latest = self.latest_by_annotator()
-        items = [_list_item(r, latest.get(r.id, {}), who) for r in self.catalog.recordings.values()]
+        recordings = list(self.catalog.recordings.values())  # a snapshot: uploads add recordings
+        items = [_list_item(r, latest.get(r.id, {}), who) for r in recordings]
         usable = [i for i in items if not i["error"]]
         return JSONResponse(
             {
@@ -179,11 +188,25 @@ def _list_item(rec: Recording, annotations: dict[str, Revision], who: str) -> di
         "suggested_labels": sorted({s.suggested_label for s in rec.suggestions} - {None}),
         "confidence": rec.confidence,
         "segments": len(rec.suggestions),
+        "bands": _bands(rec),
         "annotators": sorted(annotations),
         "reviewed": bool(mine and mine.reviewed),
         "revision": mine.revision if mine else 0,
         "disagreement": agreement.disagrees(list(annotations.values())),
     }
+
+
+def _bands(rec: Recording) -> list[tuple[float, float, str]]:
+    """The model's labels as runs of one class (the timeline strip of the list)."""
+    runs: list[tuple[float, float, str]] = []
+    for s in rec.suggestions:
+        if not s.suggested_label:
+            continue
+        if runs and runs[-1][2] == s.suggested_label and s.start_s - runs[-1][1] < 0.011:
+            runs[-1] = (runs[-1][0], s.end_s, s.suggested_label)
+        else:
+            runs.append((s.start_s, s.end_s, s.suggested_label))
+    return runs
 
 
 def _draft(rec: Recording, body: bytes, model_version: str | None) -> tuple[Revision, int]:
@@ -225,10 +248,14 @@ def create_app(
     *,
     token: str | None = None,
     hosts: list[str] | None = None,
+    bundle: ModelBundle | None = None,
+    uploads: Path | None = None,
 ) -> Starlette:
-    """The ASGI app of the review page; only ``hosts`` (default: loopback names) may be in the
-    ``Host`` header, and with a ``token`` every request needs it."""
-    handlers = Annotator(catalog, store, default_annotator)
+    """The ASGI app of the studio; only ``hosts`` (default: loopback names) may be in the
+    ``Host`` header, with a ``token`` every request needs it; uploads are stored in ``uploads``
+    (none without it) and classified with ``bundle`` (unlabelled windows without one)."""
+    handlers = Annotator(catalog, store, default_annotator, uploads is not None)
+    studio = Studio(catalog, handlers.latest_by_annotator, uploads, bundle)
     index = WEB / "src" / "index.html"
     middleware = [
         Middleware(TrustedHostMiddleware, allowed_hosts=hosts or list(security.LOOPBACK_HOSTS))
@@ -244,6 +271,11 @@ def create_app(
             Route("/api/recording/{id:path}", handlers.detail),
             Route("/api/audio/{id:path}", handlers.audio),
             Route("/api/annotation/{id:path}", handlers.save, methods=["PUT"]),
+            Route("/api/upload", studio.upload, methods=["POST"]),
+            Route("/api/jobs", studio.jobs),
+            Route("/api/summary", studio.summary),
+            Route("/api/export/{id:path}", studio.export),
+            Route("/api/export-all", studio.export_all),
             Mount("/static", StaticFiles(directory=WEB / "src"), name="static"),
             Mount("/vendor", StaticFiles(directory=VENDOR), name="vendor"),
         ],

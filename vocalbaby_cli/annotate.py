@@ -21,6 +21,7 @@ from vocalbaby.annotation.store import (
     check_annotator,
 )
 from vocalbaby.locations import Locations
+from vocalbaby.model import ModelBundle
 from vocalbaby_cli.models import optional_model
 
 
@@ -49,19 +50,21 @@ StoreOption = Annotated[
 
 def _catalog(
     source: Path, model: str | None, metadata: Path | None, workers: int | None
-) -> catalog.Catalog:
+) -> tuple[catalog.Catalog, ModelBundle | None]:
+    """The session's recordings and the model that classifies uploads."""
     table = catalog.read_metadata(metadata) if metadata else None
     if source.is_file():
-        return catalog.from_prelabels(source, table)
+        return catalog.from_prelabels(source, table), optional_model(model)
     if not source.is_dir():
         raise catalog.CatalogError(f"{source}: no such folder or prelabels file")
     bundle = optional_model(model)
     if bundle is None:
-        return catalog.from_folder(source, None, table)
+        return catalog.from_folder(source, None, table), None
     with tqdm(total=len(catalog.audio_files(source)), desc="suggest", unit="file") as bar:
-        return catalog.from_folder(
+        found = catalog.from_folder(
             source, bundle, table, workers, progress=lambda done, _: bar.update(done - bar.n)
         )
+    return found, bundle
 
 
 def annotate(
@@ -104,8 +107,15 @@ def annotate(
         ),
     ] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Feature extraction threads.")] = None,
+    uploads: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder where recordings uploaded in the page are stored (default: SOURCE "
+            "when it is a folder; none, so no uploads, for prelabels)."
+        ),
+    ] = None,
 ) -> None:
-    """Review and correct predictions in the browser; every change is saved at once.
+    """The studio: upload, review and correct predictions, summaries and exports in the browser.
 
     Open http://127.0.0.1:8501, enter your name, pick a recording. Keys: 1-5 label the selected
     segment, arrows move between segments, [ ] between recordings, Space plays, P plays the
@@ -128,13 +138,18 @@ def annotate(
     if annotator and not _valid(annotator):
         annotator = ""
     try:
-        recordings = _catalog(source, model, metadata, workers)
+        recordings, bundle = _catalog(source, model, metadata, workers)
+        upload_dir = uploads or (source if source.is_dir() else None)
+        if upload_dir is not None:
+            upload_dir.mkdir(parents=True, exist_ok=True)
         app = create_app(
             recordings,
             AnnotationStore(store or default_store_uri()),
             annotator,
             token=token,
             hosts=security.allowed_hosts(host, allowed_host or ()),
+            bundle=bundle,
+            uploads=upload_dir,
         )
     except catalog.CatalogError as exc:
         raise typer.BadParameter(str(exc), param_hint="SOURCE") from exc
