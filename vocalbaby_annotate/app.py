@@ -12,7 +12,8 @@ Routes (JSON unless noted):
 - ``GET /api/audio/{id}``: the audio file.
 - ``PUT /api/annotation/{id}``: store NAME's next revision; 409 when ``base_revision`` is stale.
 - uploads, classification jobs, summary numbers and lab-format exports:
-  :mod:`vocalbaby_annotate.studio`.
+  :mod:`vocalbaby_annotate.studio`; the model page: :mod:`vocalbaby_annotate.model_page`;
+  retraining through Dagster: :mod:`vocalbaby_annotate.retrain`.
 
 Every request passes the Host allow-list and, when a token is set, the token gate
 (:mod:`vocalbaby_annotate.security`); bad input gets a 4xx whose message names the field.
@@ -46,6 +47,8 @@ from vocalbaby.annotation.store import (
 from vocalbaby.labels import CLASSES
 from vocalbaby.model import ModelBundle
 from vocalbaby_annotate import security
+from vocalbaby_annotate.model_page import ModelPage
+from vocalbaby_annotate.retrain import Retrain
 from vocalbaby_annotate.studio import Studio
 
 WEB = Path(__file__).with_name("web")
@@ -250,15 +253,22 @@ def create_app(
     hosts: list[str] | None = None,
     bundle: ModelBundle | None = None,
     uploads: Path | None = None,
+    models_uri: str | None = None,
+    dagster_url: str | None = None,
 ) -> Starlette:
     """The ASGI app of the studio; only ``hosts`` (default: loopback names) may be in the
     ``Host`` header, with a ``token`` every request needs it; uploads are stored in ``uploads``
-    (none without it) and classified with ``bundle`` (unlabelled windows without one)."""
+    (none without it) and classified with ``bundle`` (unlabelled windows without one), read
+    from ``models_uri`` (the model page); ``dagster_url`` enables retraining."""
     handlers = Annotator(catalog, store, default_annotator, uploads is not None)
     studio = Studio(catalog, handlers.latest_by_annotator, uploads, bundle)
+    page = ModelPage(bundle, models_uri)
+    retrain = Retrain(dagster_url)
     index = WEB / "src" / "index.html"
+    hosts = hosts or list(security.LOOPBACK_HOSTS)
     middleware = [
-        Middleware(TrustedHostMiddleware, allowed_hosts=hosts or list(security.LOOPBACK_HOSTS))
+        Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
+        Middleware(security.OriginCheck),
     ]
     if token is not None:
         middleware.append(Middleware(security.TokenGate, token=token))
@@ -276,6 +286,10 @@ def create_app(
             Route("/api/summary", studio.summary),
             Route("/api/export/{id:path}", studio.export),
             Route("/api/export-all", studio.export_all),
+            Route("/api/model", page.model),
+            Route("/api/retrain", retrain.info),
+            Route("/api/retrain", retrain.start, methods=["POST"]),
+            Route("/api/retrain/{run_id}", retrain.status),
             Mount("/static", StaticFiles(directory=WEB / "src"), name="static"),
             Mount("/vendor", StaticFiles(directory=VENDOR), name="vendor"),
         ],

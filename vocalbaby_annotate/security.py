@@ -6,6 +6,8 @@
 - **Token**: required whenever the app listens on anything but loopback (the command refuses to
   start without one). The browser signs in once at ``/?token=TOKEN``, which sets an HttpOnly,
   SameSite=Strict cookie; scripts send ``Authorization: Bearer TOKEN``. Anything else gets 401.
+- **Origin**: a request that changes something (POST, PUT, ...) from a page of another origin
+  gets 403, so another site cannot upload or start a retraining through the browser (CSRF).
 - **Bodies** are read in chunks and refused with 413 as soon as they pass the limit (a declared
   ``Content-Length`` over it is refused before reading), so memory stays bounded.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import socket
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
@@ -25,6 +28,7 @@ COOKIE = "vocalbaby_token"
 MIN_TOKEN_CHARS = 16
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class BodyError(ValueError):
@@ -98,6 +102,27 @@ class TokenGate:
                 status_code=401,
             )
         await response(scope, receive, send)
+
+
+class OriginCheck:
+    """ASGI middleware: a state-changing request whose ``Origin`` is not the page's own origin
+    (scheme-less: the ``Host`` it was sent to) gets 403."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in SAFE_METHODS:
+            headers = Request(scope).headers
+            origin = headers.get("origin")
+            if origin is not None and urlsplit(origin).netloc != headers.get("host"):
+                response = JSONResponse(
+                    {"error": "forbidden", "message": f"requests from {origin} are not accepted"},
+                    status_code=403,
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -107,6 +107,14 @@ def annotate(
         ),
     ] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Feature extraction threads.")] = None,
+    dagster: Annotated[
+        str | None,
+        typer.Option(
+            envvar="VOCALBABY_DAGSTER_URL",
+            show_envvar=True,
+            help="Dagster webserver URL, e.g. http://127.0.0.1:3001: enables Retrain in the page.",
+        ),
+    ] = None,
     uploads: Annotated[
         Path | None,
         typer.Option(
@@ -150,6 +158,8 @@ def annotate(
             hosts=security.allowed_hosts(host, allowed_host or ()),
             bundle=bundle,
             uploads=upload_dir,
+            models_uri=(model or Locations.from_env().models) if bundle else None,
+            dagster_url=dagster,
         )
     except catalog.CatalogError as exc:
         raise typer.BadParameter(str(exc), param_hint="SOURCE") from exc
