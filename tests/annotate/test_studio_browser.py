@@ -1,6 +1,7 @@
 """The studio in a real headless Chromium: sign in with the token, drop a recording, watch it be
 classified, open its timeline, read the summary, export a TextGrid and read it back with praatio,
-correct a segment and export again. Screenshots go to test-artifacts/ (CI uploads them)."""
+correct a segment and export again, open the model page (retraining disabled without Dagster).
+Screenshots go to test-artifacts/ (CI uploads them)."""
 
 from __future__ import annotations
 
@@ -98,6 +99,13 @@ def test_drop_timeline_summary_textgrid_correct_export(
         assert after["alice"] == [(0.0, 0.4, "canonical")]
         assert after["model"] == before["model"]
         page.screenshot(path=str(ARTIFACTS / "studio-review.png"), full_page=True)
+
+        page.click("#show-model")
+        expect(page.locator("#model-details")).to_contain_text("Version annotate-test-model")
+        expect(page.locator("#model-details")).to_contain_text("Not evaluated")
+        expect(page.locator("#retrain")).to_be_disabled()
+        expect(page.locator("#retrain-status")).to_contain_text("No Dagster instance")
+        page.screenshot(path=str(ARTIFACTS / "studio-model.png"), full_page=True)
 
         everything = download(page, "#export-all-rttm", tmp_path / "all.rttm").read_text()
         assert "SPEAKER day_one.wav 1 0.000 0.400 <NA> <NA> canonical <NA> <NA>" in everything
