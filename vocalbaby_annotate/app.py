@@ -13,7 +13,8 @@ Routes (JSON unless noted):
 - ``PUT /api/annotation/{id}``: store NAME's next revision; 409 when ``base_revision`` is stale.
 - uploads, classification jobs, summary numbers and lab-format exports:
   :mod:`vocalbaby_annotate.studio`; the model page: :mod:`vocalbaby_annotate.model_page`;
-  retraining through Dagster: :mod:`vocalbaby_annotate.retrain`.
+  retraining through Dagster: :mod:`vocalbaby_annotate.retrain`; the feature explorer:
+  :mod:`vocalbaby_annotate.explorer`.
 
 Every request passes the Host allow-list and, when a token is set, the token gate
 (:mod:`vocalbaby_annotate.security`); bad input gets a 4xx whose message names the field.
@@ -47,6 +48,7 @@ from vocalbaby.annotation.store import (
 from vocalbaby.labels import CLASSES
 from vocalbaby.model import ModelBundle
 from vocalbaby_annotate import security
+from vocalbaby_annotate.explorer import Explorer
 from vocalbaby_annotate.model_page import ModelPage
 from vocalbaby_annotate.retrain import Retrain
 from vocalbaby_annotate.studio import Studio
@@ -264,6 +266,7 @@ def create_app(
     studio = Studio(catalog, handlers.latest_by_annotator, uploads, bundle)
     page = ModelPage(bundle, models_uri)
     retrain = Retrain(dagster_url)
+    explorer = Explorer(catalog)
     index = WEB / "src" / "index.html"
     hosts = hosts or list(security.LOOPBACK_HOSTS)
     middleware = [
@@ -290,6 +293,9 @@ def create_app(
             Route("/api/retrain", retrain.info),
             Route("/api/retrain", retrain.start, methods=["POST"]),
             Route("/api/retrain/{run_id}", retrain.status),
+            Route("/api/features", explorer.names),
+            Route("/api/features/distribution", explorer.distribution),
+            Route("/api/features/pca", explorer.pca),
             Mount("/static", StaticFiles(directory=WEB / "src"), name="static"),
             Mount("/vendor", StaticFiles(directory=VENDOR), name="vendor"),
         ],
