@@ -1,6 +1,7 @@
 """The studio in a real headless Chromium: sign in with the token, drop a recording, watch it be
 classified, open its timeline, read the summary, export a TextGrid and read it back with praatio,
-correct a segment and export again, open the model page (retraining disabled without Dagster).
+correct a segment and export again, open the model page (retraining disabled without Dagster) and
+the feature explorer (a click on a PCA point plays its window).
 Screenshots go to test-artifacts/ (CI uploads them)."""
 
 from __future__ import annotations
@@ -106,6 +107,19 @@ def test_drop_timeline_summary_textgrid_correct_export(
         expect(page.locator("#retrain")).to_be_disabled()
         expect(page.locator("#retrain-status")).to_contain_text("No Dagster instance")
         page.screenshot(path=str(ARTIFACTS / "studio-model.png"), full_page=True)
+
+        page.click("#show-explorer")
+        expect(page.locator("#explorer-status")).to_contain_text("windows · PCA explains")
+        expect(page.locator("#explorer-histogram polyline").first).to_be_attached()
+        points = page.locator("#explorer-pca circle")
+        expect(points).to_have_count(10)  # every labelled window: 1 + 1 + 4 + the upload's 4
+        points.last.click()
+        expect(page.locator("#explorer-playing")).to_contain_text("Playing")
+        page.wait_for_function(
+            "() => { const p = document.getElementById('clip-player');"
+            " return p.dataset.end && p.currentTime > 0; }"
+        )
+        page.screenshot(path=str(ARTIFACTS / "studio-features.png"), full_page=True)
 
         everything = download(page, "#export-all-rttm", tmp_path / "all.rttm").read_text()
         assert "SPEAKER day_one.wav 1 0.000 0.400 <NA> <NA> canonical <NA> <NA>" in everything

@@ -6,6 +6,7 @@ import WaveSurfer from "wavesurfer/wavesurfer.esm.js";
 import RegionsPlugin from "wavesurfer/plugins/regions.esm.js";
 import SpectrogramPlugin from "wavesurfer/plugins/spectrogram.esm.js";
 import TimelinePlugin from "wavesurfer/plugins/timeline.esm.js";
+import { initExplorer } from "./explorer.js";
 import { initModelPage } from "./model.js";
 import { COLORS, bandStrip, initStudio, setExportLinks } from "./studio.js";
 
@@ -518,6 +519,7 @@ async function start() {
   document.addEventListener("keydown", onKey);
   initStudio({ config: state.config, api, onUploaded: loadList });
   initModelPage(api);
+  initExplorer(api);
   await loadList();
   document.body.dataset.ready = "true";
 }
