@@ -4,7 +4,8 @@ Routes (JSON unless noted):
 
 - ``GET /``: the page (``web/src/index.html``); ``/static/*`` its scripts, ``/vendor/*`` the
   wavesurfer.js modules vendored in ``web/vendor`` (they ship in the wheel: no npm needed).
-- ``GET /api/config``: classes, model version, source, default annotator, uploads allowed.
+- ``GET /api/config``: classes, model version, source, default annotator (the signed-in one
+  with per-annotator accounts), uploads allowed.
 - ``GET /api/recordings?annotator=NAME``: every recording with its model label, weakest
   confidence, the annotators who worked on it, whether they disagree, and NAME's progress.
 - ``GET /api/recording/{id}?annotator=NAME``: the model's segments, NAME's latest revision and
@@ -95,12 +96,14 @@ class Annotator:
         return self.catalog.recordings.get(request.path_params["id"])
 
     async def config(self, request: Request) -> JSONResponse:
+        who = security.signed_in(request)
         return JSONResponse(
             {
                 "classes": list(CLASSES),
                 "model_version": self.catalog.model_version,
                 "source": self.catalog.source,
-                "default_annotator": self.default_annotator,
+                "default_annotator": who or self.default_annotator,
+                "signed_in": who,
                 "uploads": self.uploads,
             }
         )
@@ -164,6 +167,10 @@ class Annotator:
             return response
         try:
             draft, base = _draft(rec, body, self.catalog.model_version)
+            who = security.signed_in(request)
+            if who is not None and draft.annotator != who:
+                message = f"you are signed in as {who}; you cannot save as {draft.annotator}"
+                return error(403, "forbidden", message)
             stored = await run_in_threadpool(self.store.save, draft, base)
         except AnnotationError as exc:
             return error(400, "invalid_annotation", str(exc))
@@ -252,6 +259,7 @@ def create_app(
     default_annotator: str = "",
     *,
     token: str | None = None,
+    accounts: dict[str, str] | None = None,
     hosts: list[str] | None = None,
     bundle: ModelBundle | None = None,
     uploads: Path | None = None,
@@ -259,7 +267,8 @@ def create_app(
     dagster_url: str | None = None,
 ) -> Starlette:
     """The ASGI app of the studio; only ``hosts`` (default: loopback names) may be in the
-    ``Host`` header, with a ``token`` every request needs it; uploads are stored in ``uploads``
+    ``Host`` header, with a ``token`` (or ``accounts``: token -> annotator) every request needs
+    one; uploads are stored in ``uploads``
     (none without it) and classified with ``bundle`` (unlabelled windows without one), read
     from ``models_uri`` (the model page); ``dagster_url`` enables retraining."""
     handlers = Annotator(catalog, store, default_annotator, uploads is not None)
@@ -273,8 +282,11 @@ def create_app(
         Middleware(TrustedHostMiddleware, allowed_hosts=hosts),
         Middleware(security.OriginCheck),
     ]
+    tokens: dict[str, str | None] = {**(accounts or {})}
     if token is not None:
-        middleware.append(Middleware(security.TokenGate, token=token))
+        tokens[token] = None
+    if tokens:
+        middleware.append(Middleware(security.TokenGate, tokens=tokens))
     return Starlette(
         middleware=middleware,
         routes=[

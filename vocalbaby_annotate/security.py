@@ -6,6 +6,8 @@
 - **Token**: required whenever the app listens on anything but loopback (the command refuses to
   start without one). The browser signs in once at ``/?token=TOKEN``, which sets an HttpOnly,
   SameSite=Strict cookie; scripts send ``Authorization: Bearer TOKEN``. Anything else gets 401.
+  With per-annotator **accounts** (``NAME TOKEN`` lines), a token also says who saves: a save
+  as anybody else gets 403.
 - **Origin**: a request that changes something (POST, PUT, ...) from a page of another origin
   gets 403, so another site cannot upload or start a retraining through the browser (CSRF).
 - **Bodies** are read in chunks and refused with 413 as soon as they pass the limit (a declared
@@ -17,14 +19,19 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import socket
+from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from vocalbaby.annotation.store import AnnotationError, check_annotator
+
 TOKEN_ENV = "VOCALBABY_STUDIO_TOKEN"
 COOKIE = "vocalbaby_token"
+ANNOTATOR_KEY = "vocalbaby_annotator"
 MIN_TOKEN_CHARS = 16
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
@@ -49,14 +56,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_exposure(host: str, token: str | None) -> None:
-    """Raise ``ValueError`` unless listening on ``host`` with ``token`` is safe."""
+def check_exposure(host: str, token: str | None, accounts: bool = False) -> None:
+    """Raise ``ValueError`` unless listening on ``host`` with ``token`` (or per-annotator
+    ``accounts``) is safe."""
     if token is not None and len(token) < MIN_TOKEN_CHARS:
         raise ValueError(f"the token must have at least {MIN_TOKEN_CHARS} characters")
-    if token is None and not is_loopback(host):
+    if token is None and not accounts and not is_loopback(host):
         raise ValueError(
             f"listening on {host} lets other machines in: set ${TOKEN_ENV} (or --token) to a "
-            "secret of at least 16 characters, e.g. "
+            "secret of at least 16 characters (or give --accounts FILE), e.g. "
             "$(python -c 'import secrets; print(secrets.token_urlsafe())')"
         )
 
@@ -72,15 +80,52 @@ def allowed_hosts(host: str, extra: list[str] | tuple[str, ...] = ()) -> list[st
     return sorted(set(hosts))
 
 
+def read_accounts(path: Path) -> dict[str, str]:
+    """Per-annotator tokens from a file of ``NAME TOKEN`` lines (``#`` starts a comment):
+    ``token -> annotator``; a ``ValueError`` names the line that is wrong."""
+    accounts: dict[str, str] = {}
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        fields = line.split("#", 1)[0].split()
+        if not fields:
+            continue
+        where = f"{path} line {number}"
+        if len(fields) != 2:
+            raise ValueError(f"{where}: write NAME TOKEN")
+        name, token = fields
+        try:
+            check_annotator(name)
+        except AnnotationError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+        if len(token) < MIN_TOKEN_CHARS:
+            raise ValueError(f"{where}: the token must have at least {MIN_TOKEN_CHARS} characters")
+        if token in accounts:
+            raise ValueError(f"{where}: the token of {name} is also {accounts[token]}'s")
+        accounts[token] = name
+    if not accounts:
+        raise ValueError(f"{path}: no accounts")
+    return accounts
+
+
+def signed_in(request: Request) -> str | None:
+    """The annotator whose own token the request carries (``None``: none, or the shared one)."""
+    return request.scope.get("state", {}).get(ANNOTATOR_KEY)
+
+
 class TokenGate:
-    """ASGI middleware: every HTTP request needs the token (cookie or bearer header)."""
+    """ASGI middleware: every HTTP request needs a token (cookie or bearer header): the shared
+    one, or an annotator's own, which then decides who the request saves as."""
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    def __init__(self, app: ASGIApp, tokens: Mapping[str, str | None]) -> None:
         self.app = app
-        self.token = token.encode()
+        self.tokens = [(token.encode(), who) for token, who in tokens.items()]
 
-    def _matches(self, candidate: str | None) -> bool:
-        return candidate is not None and hmac.compare_digest(candidate.encode(), self.token)
+    def _account(self, candidate: str | None) -> tuple[bool, str | None]:
+        if not candidate:
+            return False, None
+        for token, who in self.tokens:
+            if hmac.compare_digest(candidate.encode(), token):
+                return True, who
+        return False, None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -88,14 +133,19 @@ class TokenGate:
             return
         request = Request(scope)
         bearer = request.headers.get("authorization", "")
-        if self._matches(request.cookies.get(COOKIE)) or (
-            bearer.startswith("Bearer ") and self._matches(bearer[7:])
+        for candidate in (
+            request.cookies.get(COOKIE),
+            bearer[7:] if bearer[:7] == "Bearer " else None,
         ):
-            await self.app(scope, receive, send)
-            return
-        if request.url.path == "/" and self._matches(request.query_params.get("token")):
+            known, who = self._account(candidate)
+            if known:
+                scope.setdefault("state", {})[ANNOTATOR_KEY] = who
+                await self.app(scope, receive, send)
+                return
+        given = request.query_params.get("token")
+        if request.url.path == "/" and self._account(given)[0]:
             response = RedirectResponse("/", status_code=303)
-            response.set_cookie(COOKIE, self.token.decode(), httponly=True, samesite="strict")
+            response.set_cookie(COOKIE, given, httponly=True, samesite="strict")
         else:
             response = JSONResponse(
                 {"error": "unauthorized", "message": "open the link with ?token= printed at start"},

@@ -87,6 +87,15 @@ def annotate(
             help="Access token (16+ characters) every request needs; prefer the variable.",
         ),
     ] = None,
+    accounts: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="VOCALBABY_STUDIO_ACCOUNTS",
+            show_envvar=True,
+            help="File of 'NAME TOKEN' lines: each annotator signs in with their own token and "
+            "can only save as themselves.",
+        ),
+    ] = None,
     allowed_host: Annotated[
         list[str] | None,
         typer.Option(help="Another name the page may be reached by (Host header); repeatable."),
@@ -139,9 +148,10 @@ def annotate(
             f"the review app is not installed ({exc}): pip install 'vocalbaby[annotate]'"
         ) from exc
     try:
-        security.check_exposure(host, token)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--token") from exc
+        security.check_exposure(host, token, accounts is not None)
+        signed = security.read_accounts(accounts) if accounts else None
+    except (ValueError, OSError) as exc:
+        raise typer.BadParameter(str(exc), param_hint="--token/--accounts") from exc
 
     if annotator and not _valid(annotator):
         annotator = ""
@@ -155,6 +165,7 @@ def annotate(
             AnnotationStore(store or default_store_uri()),
             annotator,
             token=token,
+            accounts=signed,
             hosts=security.allowed_hosts(host, allowed_host or ()),
             bundle=bundle,
             uploads=upload_dir,
@@ -169,7 +180,8 @@ def annotate(
     typer.echo(
         f"{len(recordings.recordings) - len(unreadable)} recording(s) to review, "
         f"{len(unreadable)} unreadable; annotations go to {store or default_store_uri()}\n"
-        f"open http://{host}:{port}/" + (f"?token={token}" if token else ""),
+        f"open http://{host}:{port}/"
+        + (f"?token={token}" if token else "?token=YOUR_TOKEN" if accounts else ""),
         err=True,
     )
     uvicorn.run(app, host=host, port=port, log_level="warning")

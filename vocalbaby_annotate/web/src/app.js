@@ -491,6 +491,10 @@ async function start() {
   state.config = await api("/api/config");
   const input = $("annotator");
   input.value = localStorage.getItem("vocalbaby.annotator") || state.config.default_annotator || "";
+  if (state.config.signed_in) {
+    input.value = state.config.signed_in; // your own token: you save as yourself only
+    input.readOnly = true;
+  }
   input.addEventListener("change", () => {
     if (!annotator()) {
       alertUser("Annotator names use 1-64 letters, digits, '_', '.' or '-'.");
