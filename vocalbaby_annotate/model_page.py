@@ -18,6 +18,7 @@ from vocalbaby import model_card, storage
 from vocalbaby.model import BUNDLE_FILE, LATEST_POINTER, ModelBundle, resolve
 
 EVALUATION_FILE = "evaluation.json"
+TOP_FEATURES = 10
 
 
 def _json(uri: str) -> dict | None:
@@ -81,9 +82,26 @@ def describe(bundle: ModelBundle | None, models_uri: str | None) -> dict[str, ob
             "labels": metrics.get("labels", []),
             "matrix": metrics.get("confusion_matrix", []),
         },
-        "calibration": (evaluation or {}).get("calibration"),
+        "calibration": _calibration((evaluation or {}).get("calibration")),
+        "top_features": top_features(bundle),
         "history": history(_models_folder(models_uri, bundle_uri), bundle.version),
     }
+
+
+def top_features(bundle: ModelBundle, n: int = TOP_FEATURES) -> list[dict[str, object]]:
+    """The ``n`` features with the largest total gain in the booster's splits."""
+    gain = bundle.booster.get_score(importance_type="total_gain")
+    names = {f"f{i}": name for i, name in enumerate(bundle.feature_names)}
+    total = sum(gain.values()) or 1.0
+    ranked = sorted(gain.items(), key=lambda item: item[1], reverse=True)[:n]
+    return [{"feature": names.get(k, k), "share": round(v / total, 4)} for k, v in ranked]
+
+
+def _calibration(found: dict | None) -> dict[str, object] | None:
+    """Temperature and expected calibration error before and after it (no reliability bins)."""
+    if not found:
+        return None
+    return {k: found.get(k) for k in ("temperature", "ece", "ece_uncalibrated")}
 
 
 class ModelPage:

@@ -80,6 +80,11 @@ def test_the_model_page_shows_the_card_evaluation_and_history(
     assert page["per_class"]["crying"]["recall"] == 1.0
     assert [(m["version"], m["current"]) for m in page["history"]] == [("v2", True), ("v1", False)]
     assert page["history"][1]["uar"] != page["history"][0]["uar"]
+    assert page["calibration"] is None  # not in this evaluation.json
+    top = page["top_features"]
+    assert len(top) == 10 and {t["feature"] for t in top} <= set(bundle.feature_names)
+    assert [t["share"] for t in top] == sorted((t["share"] for t in top), reverse=True)
+    assert 0 < sum(t["share"] for t in top) <= 1.0001
 
 
 def test_without_a_model_the_page_says_so(catalog: Catalog, tmp_path: Path) -> None:

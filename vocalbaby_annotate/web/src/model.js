@@ -49,6 +49,14 @@ function render(page) {
     const caption = Object.assign(document.createElement("p"), { textContent: "Confusion matrix (rows: true class, columns: predicted)" });
     parts.push(caption, table(["true \\ predicted", ...labels], matrix.map((row, i) => [labels[i], ...row])));
   }
+  if (page.calibration) {
+    const c = page.calibration;
+    parts.push(Object.assign(document.createElement("p"), {
+      textContent: `Calibration: temperature ${fmt(c.temperature)}, expected calibration error ${fmt(c.ece)} (before: ${fmt(c.ece_uncalibrated)})`,
+    }));
+  }
+  parts.push(Object.assign(document.createElement("h3"), { textContent: "Top features (share of the trees' gain)" }));
+  parts.push(table(["Feature", "Share"], page.top_features.map((f) => [f.feature, f.share])));
   parts.push(Object.assign(document.createElement("h3"), { textContent: "History" }));
   parts.push(table(["Version", "Created", "Corpora", "UAR", "UAR 95% CI", "Gate", "Current"],
     page.history.map((h) => [h.version, h.created, h.dataset_uri, h.uar,
