@@ -85,6 +85,7 @@ def test_drop_timeline_summary_textgrid_correct_export(
         expect(
             page.locator("#summary-plot svg circle, #summary-plot svg rect").first
         ).to_be_attached()
+        expect(page.locator("#summary-trajectory circle")).to_have_count(1)  # kid-7 at 9 months
         page.screenshot(path=str(ARTIFACTS / "studio-summary.png"), full_page=True)
         summary_csv = download(page, "#summary-csv", tmp_path / "summary.csv").read_text()
         assert "kid-7" in summary_csv and summary_csv.startswith("child_id,age_months")

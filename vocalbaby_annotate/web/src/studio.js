@@ -196,7 +196,8 @@ async function loadSummary(api) {
       return tr;
     }),
   );
-  $("summary-plot").replaceChildren(plot(data.rows, by));
+  const aged = data.rows.filter((row) => row.age_months !== null && row.cbr !== null);
+  $("summary-plot").replaceChildren(plot(data.rows, by), ...(by === "child" && aged.length ? [trajectories(aged)] : []));
   $("summary-empty").hidden = data.rows.length > 0;
 }
 
@@ -228,6 +229,42 @@ function plot(rows, by) {
     const vol = row.volubility_per_min || 0;
     svg.append(el("rect", { x: left + barW + gap, y: y - 6, width: (barW * vol) / maxVol, height: 12, class: "bar" }));
   });
+  return svg;
+}
+
+/** CBR by age, one line per child, with the bootstrap intervals as vertical bars. */
+function trajectories(rows) {
+  const ns = "http://www.w3.org/2000/svg";
+  const el = (name, attrs, text) => {
+    const node = document.createElementNS(ns, name);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+    if (text !== undefined) node.textContent = text;
+    return node;
+  };
+  const width = 620, height = 220, pad = 36;
+  const ages = rows.map((r) => r.age_months);
+  const [a0, a1] = [Math.min(...ages) - 1, Math.max(...ages) + 1];
+  const x = (age) => pad + ((age - a0) / (a1 - a0)) * (width - 2 * pad);
+  const y = (v) => height - pad - v * (height - 2 * pad);
+  const svg = el("svg", { id: "summary-trajectory", width, height, role: "img" });
+  svg.append(el("title", {}, "Canonical babbling ratio by age, per child"));
+  svg.append(el("line", { x1: pad, x2: width - pad, y1: y(0), y2: y(0), class: "track" }));
+  svg.append(el("text", { x: pad, y: height - 8 }, `${a0 + 1} months`));
+  svg.append(el("text", { x: width - pad, y: height - 8, "text-anchor": "end" }, `${a1 - 1} months`));
+  svg.append(el("text", { x: 4, y: y(1) + 4 }, "CBR 1"));
+  const children = [...new Set(rows.map((r) => r.child_id))];
+  for (const child of children) {
+    const own = rows.filter((r) => r.child_id === child).sort((p, q) => p.age_months - q.age_months);
+    svg.append(el("polyline", { points: own.map((r) => `${x(r.age_months)},${y(r.cbr)}`).join(" "), fill: "none", class: "ci" }));
+    for (const r of own) {
+      if (r.cbr_low !== null) svg.append(el("line", { x1: x(r.age_months), x2: x(r.age_months), y1: y(r.cbr_low), y2: y(r.cbr_high), class: "ci" }));
+      const dot = el("circle", { cx: x(r.age_months), cy: y(r.cbr), r: 4, class: "point" });
+      dot.append(el("title", {}, `${child}, ${r.age_months} months: CBR ${r.cbr}`));
+      svg.append(dot);
+    }
+    const last = own[own.length - 1];
+    svg.append(el("text", { x: x(last.age_months) + 6, y: y(last.cbr) - 6 }, child));
+  }
   return svg;
 }
 
