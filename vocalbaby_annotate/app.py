@@ -48,6 +48,7 @@ from vocalbaby.annotation.store import (
 )
 from vocalbaby.labels import CLASSES
 from vocalbaby.model import ModelBundle
+from vocalbaby.summary import MERGE_GAP_S
 from vocalbaby_annotate import security
 from vocalbaby_annotate.explorer import Explorer
 from vocalbaby_annotate.model_page import ModelPage
@@ -214,7 +215,7 @@ def _bands(rec: Recording) -> list[tuple[float, float, str]]:
     for s in rec.suggestions:
         if not s.suggested_label:
             continue
-        if runs and runs[-1][2] == s.suggested_label and s.start_s - runs[-1][1] < 0.011:
+        if runs and runs[-1][2] == s.suggested_label and s.start_s - runs[-1][1] <= MERGE_GAP_S:
             runs[-1] = (runs[-1][0], s.end_s, s.suggested_label)
         else:
             runs.append((s.start_s, s.end_s, s.suggested_label))

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from vocalbaby import audio, feature_stats, features, inference
-from vocalbaby.annotation.catalog import Catalog
+from vocalbaby.annotation.catalog import Catalog, Recording
 
 PER_RECORDING = 300
 MAX_WINDOWS = 1500
@@ -73,7 +73,8 @@ class Explorer:
         return JSONResponse({"explained": explained, "points": points.to_dict("records")})
 
 
-def _windows_table(recordings: list) -> pd.DataFrame:
+def _windows_table(recordings: list[Recording]) -> pd.DataFrame:
+    """Evenly spaced labelled windows of each recording with their features (see module)."""
     budget = max(1, MAX_WINDOWS // max(1, len(recordings)))
     rows, signals = [], {}
     for rec in recordings:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import socket
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -175,18 +175,23 @@ class OriginCheck:
         await self.app(scope, receive, send)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused (:class:`BodyError`, 413) once it passes ``limit`` bytes."""
+async def stream(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The body's chunks as they arrive, refused (:class:`BodyError`, 413) once they pass
+    ``limit`` bytes; a declared ``Content-Length`` over it is refused before reading."""
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit() or len(declared) > 18:
             raise BodyError(400, "Content-Length must be a whole number")
         if int(declared) > limit:
             raise BodyError(413, f"body larger than {limit} bytes")
-    chunks, size = [], 0
+    size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
             raise BodyError(413, f"body larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+        yield chunk
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, at most ``limit`` bytes (see :func:`stream`)."""
+    return b"".join([chunk async for chunk in stream(request, limit)])

@@ -17,9 +17,11 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -134,7 +136,7 @@ class Studio:
             segments = summary.segments_from_revisions(revisions)
         if segments.empty:
             return pd.DataFrame()
-        return summary.summarize(segments, by)  # type: ignore[arg-type]
+        return summary.summarize(segments, cast(summary.By, by))
 
     async def export(self, request: Request) -> Response:
         rec = self.catalog.recordings.get(request.path_params["id"])
@@ -161,14 +163,14 @@ class Studio:
         return await run_in_threadpool(_download, timelines, "recordings", suffix)
 
 
-def _upload_meta(params: object) -> dict[str, object]:
+def _upload_meta(params: QueryParams) -> dict[str, object]:
     meta: dict[str, object] = {}
-    child = params.get("child_id", "")  # type: ignore[attr-defined]
+    child = params.get("child_id", "")
     if child:
         if not CHILD.fullmatch(child):
             raise ValueError("child_id: 1-64 letters, digits, '_', '.' or '-'")
         meta["child_id"] = child
-    age = params.get("age_months", "")  # type: ignore[attr-defined]
+    age = params.get("age_months", "")
     if age:
         try:
             value = float(age)
@@ -182,17 +184,10 @@ def _upload_meta(params: object) -> dict[str, object]:
 
 async def _stream_to(request: Request, path: Path, limit: int) -> None:
     """Write the body to ``path`` chunk by chunk, refused (413) once it passes ``limit``."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise security.BodyError(413, f"upload larger than {limit} bytes")
-    size = 0
     with path.open("wb") as out:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise security.BodyError(413, f"upload larger than {limit} bytes")
+        async for chunk in security.stream(request, limit):
             out.write(chunk)
-    if size == 0:
+    if path.stat().st_size == 0:
         raise security.BodyError(400, "the upload is empty")
 
 

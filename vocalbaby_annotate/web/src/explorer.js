@@ -1,18 +1,10 @@
 // VocalBaby studio: the feature explorer. Per-class histograms of one eGeMAPS feature and a PCA
 // scatter of the labelled windows; clicking a point plays that window of its recording.
-import { COLORS } from "./studio.js";
+import { COLORS, svgEl as el } from "./studio.js";
 
 const $ = (id) => document.getElementById(id);
-const NS = "http://www.w3.org/2000/svg";
 const enc = (id) => id.split("/").map(encodeURIComponent).join("/");
 const rgb = (label) => `rgb(${(COLORS[label] || [150, 150, 150]).join(",")})`;
-
-function el(name, attrs, text) {
-  const node = document.createElementNS(NS, name);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function histogram(found) {
   const width = 640, height = 220, pad = 30;

@@ -9,6 +9,15 @@ export const COLORS = {
   junk: [102, 102, 102],
 };
 const AUDIO = /\.(wav|flac|ogg)$/i;
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** An SVG element with attributes and, optionally, text. */
+export function svgEl(name, attrs, text) {
+  const node = document.createElementNS(SVG_NS, name);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
 const POLL_MS = 400;
 const $ = (id) => document.getElementById(id);
 const enc = (id) => id.split("/").map(encodeURIComponent).join("/");
@@ -203,13 +212,7 @@ async function loadSummary(api) {
 
 /** CBR with its bootstrap interval and volubility, one row per group, as an SVG. */
 function plot(rows, by) {
-  const ns = "http://www.w3.org/2000/svg";
-  const el = (name, attrs, text) => {
-    const node = document.createElementNS(ns, name);
-    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-    if (text !== undefined) node.textContent = text;
-    return node;
-  };
+  const el = svgEl;
   const rowH = 22, left = 180, width = 620, barW = 180, gap = 40;
   const svg = el("svg", { width, height: 40 + rows.length * rowH, role: "img" });
   svg.append(el("title", {}, "Canonical babbling ratio with 95% interval, and volubility"));
@@ -234,13 +237,7 @@ function plot(rows, by) {
 
 /** CBR by age, one line per child, with the bootstrap intervals as vertical bars. */
 function trajectories(rows) {
-  const ns = "http://www.w3.org/2000/svg";
-  const el = (name, attrs, text) => {
-    const node = document.createElementNS(ns, name);
-    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-    if (text !== undefined) node.textContent = text;
-    return node;
-  };
+  const el = svgEl;
   const width = 620, height = 220, pad = 36;
   const ages = rows.map((r) => r.age_months);
   const [a0, a1] = [Math.min(...ages) - 1, Math.max(...ages) + 1];
