@@ -40,12 +40,12 @@ def distribution(
 def pca_2d(features: pd.DataFrame) -> tuple[np.ndarray, list[float]]:
     """Rows projected on the first two principal components of the standardised features, and
     the share of variance each explains."""
+    if len(features) < 2:
+        return np.zeros((len(features), 2)), [0.0, 0.0]
     matrix = features.astype(float).replace([np.inf, -np.inf], np.nan)
     matrix = matrix.fillna(matrix.median()).fillna(0.0).to_numpy()
     spread = matrix.std(axis=0)
     scaled = (matrix - matrix.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
-    if len(scaled) < 2:
-        return np.zeros((len(scaled), 2)), [0.0, 0.0]
     _, singular, components = np.linalg.svd(scaled, full_matrices=False)
     coords = scaled @ components[:2].T
     if coords.shape[1] < 2:

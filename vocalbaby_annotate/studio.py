@@ -97,7 +97,9 @@ class Studio:
             job = self.queue.submit(str(target), meta)
         except security.BodyError as exc:
             partial.unlink(missing_ok=True)
-            response = _error(exc.status, "too_large", str(exc))
+            response = _error(
+                exc.status, "too_large" if exc.status == 413 else "bad_upload", str(exc)
+            )
             response.headers["Connection"] = "close"
             return response
         except QueueFull as exc:

@@ -43,6 +43,8 @@ def test_pca_matches_scikit_learn_up_to_sign() -> None:
     expected = reference.transform(StandardScaler().fit_transform(table))
     assert np.allclose(np.abs(coords), np.abs(expected), atol=1e-8)
     assert explained == pytest.approx(reference.explained_variance_ratio_.tolist())
+    empty, nothing = pca_2d(table.iloc[:0])
+    assert empty.shape == (0, 2) and nothing == [0.0, 0.0]
 
 
 def test_distribution_counts_every_value_once_per_class() -> None:
