@@ -199,6 +199,9 @@ def _write_predictions(
 
 app.command("drift")(drift)
 app.command("annotate")(annotate)
+app.command(
+    "studio", help="The studio (the same as `annotate`): upload, review, summaries, exports."
+)(annotate)
 app.command("export-annotations")(export_annotations)
 app.command("import-annotations")(import_annotations)
 app.command("summarize")(summarize)

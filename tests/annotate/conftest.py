@@ -81,13 +81,18 @@ class AnnotateServer:
 
 @contextmanager
 def running_annotate(
-    folder: Path, tmp_path: Path, *args: str, env: dict[str, str] | None = None
+    folder: Path,
+    tmp_path: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    command_name: str = "annotate",
 ) -> Iterator[tuple[AnnotateServer, subprocess.Popen[bytes]]]:
-    """`vocalbaby annotate FOLDER ARGS...` itself, as a user starts it, on a free 127.0.0.1 port."""
+    """`vocalbaby annotate|studio FOLDER ARGS...` itself, as a user starts it, on a free
+    127.0.0.1 port."""
     port = free_port()
     store = tmp_path / "annotations"
     log = tmp_path / "annotate.log"
-    command = [sys.executable, "-m", "vocalbaby_cli", "annotate", str(folder)]
+    command = [sys.executable, "-m", "vocalbaby_cli", command_name, str(folder)]
     command += ["--port", str(port), "--store", str(store), *args]
     proc = start(command, log, env={**os.environ, "USER": "", **(env or {})})
     url = f"http://127.0.0.1:{port}"

@@ -52,7 +52,10 @@ def test_drop_timeline_summary_textgrid_correct_export(
     uploads = tmp_path / "uploads"
     env = {"VOCALBABY_STUDIO_TOKEN": TOKEN}
     args = ("--model", str(small_model), "--uploads", str(uploads))
-    with running_annotate(review_folder, tmp_path, *args, env=env) as (server, _):
+    with running_annotate(review_folder, tmp_path, *args, env=env, command_name="studio") as (
+        server,
+        _,
+    ):
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         page.set_default_timeout(TIMEOUT_MS)
         errors: list[str] = []
