@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 from sklearn.metrics import cohen_kappa_score
 from typer.testing import CliRunner
 
@@ -37,14 +36,6 @@ def save(store: AnnotationStore, rec: str, who: str, audio_uri: str, segments, *
     )
     latest = store.latest(rec, who)
     return store.save(draft, latest.revision if latest else 0)
-
-
-@pytest.fixture
-def recording_file(tmp_path: Path) -> str:
-    rng = np.random.default_rng(0)
-    path = tmp_path / "rec.wav"
-    sf.write(path, (0.1 * rng.standard_normal(int(1.6 * RATE))).astype(np.float32), RATE)
-    return str(path)
 
 
 def test_kappa_matches_sklearn_on_matched_segments_even_with_moved_boundaries() -> None:
@@ -180,3 +171,42 @@ def test_export_annotations_command_prints_counts_and_kappa(
     )
     bad = CliRunner().invoke(app, ["export-annotations", str(tmp_path / "x"), "--policy", "vote"])
     assert bad.exit_code == 2 and "latest" in bad.output
+
+
+COLLIDING_NAMES = ["a b.wav", "a_b.wav", "a.b.wav", "x/y.wav", "x_y.wav"]
+
+
+def test_recordings_whose_names_slug_alike_get_distinct_clip_ids(
+    recording_file: str, tmp_path: Path
+) -> None:
+    store = AnnotationStore(str(tmp_path / "store"))
+    for name in COLLIDING_NAMES:
+        save(store, name, "ann", recording_file, (seg(0.0, 0.4, "junk"),))
+
+    result = write_dataset(store, str(tmp_path / "out"))
+
+    exported = dataset.read(tmp_path / "out")  # refuses duplicate clip ids
+    assert len(exported) == len(COLLIDING_NAMES) == exported["clip_id"].nunique()
+    assert sorted(result.manifest["recording"]) == sorted(COLLIDING_NAMES)
+    assert len(list((tmp_path / "out" / "audio").glob("*.wav"))) == len(COLLIDING_NAMES)
+
+
+def test_a_stored_revision_that_fails_the_checks_is_skipped_not_fatal(
+    recording_file: str, tmp_path: Path
+) -> None:
+    store = AnnotationStore(str(tmp_path / "store"))
+    save(store, "good.wav", "ann", recording_file, (seg(0.0, 0.4, "junk"),))
+    bad = Revision(
+        "bad.wav", "ann", 1, "t", recording_file, (seg(0.0, 0.4, "junk", suggested={"a": 1}),)
+    )
+    folder = tmp_path / "store" / "bad.wav" / "@ann"
+    folder.mkdir(parents=True)
+    (folder / "000001.json").write_bytes(bad.to_json())  # as the old app stored it
+
+    result = CliRunner().invoke(
+        app, ["export-annotations", str(tmp_path / "out"), "--store", str(tmp_path / "store")]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "wrote 1 clip(s) from 1 recording(s)" in result.output
+    assert "skipped: bad.wav" in result.output and "suggested_label" in result.output

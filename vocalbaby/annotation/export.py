@@ -17,6 +17,7 @@ clips never land in two splits.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from dataclasses import dataclass, field
@@ -26,8 +27,8 @@ import pandas as pd
 import soundfile as sf
 
 from vocalbaby import audio, dataset, storage
-from vocalbaby.annotation import agreement
-from vocalbaby.annotation.store import AnnotatedSegment, AnnotationStore, Revision
+from vocalbaby.annotation import agreement, validation
+from vocalbaby.annotation.store import AnnotatedSegment, AnnotationError, AnnotationStore, Revision
 
 Policy = Literal["latest", "consensus"]
 COLUMNS = [
@@ -72,9 +73,24 @@ class ExportResult:
 
 
 def clip_id(recording_id: str, segment: AnnotatedSegment) -> str:
-    """A stable, file-name-safe id for a segment of a recording."""
-    slug = re.sub(r"[^A-Za-z0-9]+", "_", recording_id).strip("_")
-    return f"ann_{slug}_{round(segment.start_s * 1000):07d}_{round(segment.end_s * 1000):07d}"
+    """A stable, file-name-safe id for a segment of a recording, unique per recording id: the
+    readable slug is followed by a hash of the exact id (``a b.wav`` and ``a_b.wav`` differ)."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", recording_id).strip("_")[:80]
+    digest = hashlib.sha256(recording_id.encode()).hexdigest()[:10]
+    start, end = round(segment.start_s * 1000), round(segment.end_s * 1000)
+    return f"ann_{slug}_{digest}_{start:07d}_{end:07d}"
+
+
+def readable_revisions(store: AnnotationStore) -> tuple[list[Revision], list[dict[str, object]]]:
+    """Every annotator's latest revision that passes the save checks, and the skipped ones."""
+    revisions, skipped = [], []
+    for (recording_id, annotator), number in sorted(store.index().items()):
+        try:
+            revisions.append(validation.check_revision(store.load(recording_id, annotator, number)))
+        except (AnnotationError, ValueError, TypeError) as exc:
+            reason = f"revision {number} by {annotator} is invalid: {exc}"
+            skipped.append({"recording": recording_id, "start_s": None, "reason": reason})
+    return revisions, skipped
 
 
 def chosen_segments(
@@ -102,11 +118,11 @@ def write_dataset(store: AnnotationStore, out: str, policy: Policy = "latest") -
     """Write every confirmed segment in ``store`` as a dataset under ``out`` (folder or S3)."""
     if policy not in {"latest", "consensus"}:
         raise ValueError(f"policy must be 'latest' or 'consensus', not {policy!r}")
-    revisions = store.all_latest()
+    revisions, skipped = readable_revisions(store)
     by_recording: dict[str, list[Revision]] = {}
     for rev in revisions:
         by_recording.setdefault(rev.recording_id, []).append(rev)
-    rows, skipped, corrected = [], [], 0
+    rows, corrected = [], 0
     for recording_id, group in sorted(by_recording.items()):
         latest, segments, refused = chosen_segments(group, policy)
         skipped += refused

@@ -88,7 +88,8 @@ def annotated_clips(
 )
 def annotator_agreement(settings: VocalBabySettings) -> AssetCheckResult:
     """Warns naming each pair of annotators whose kappa is below :data:`MIN_KAPPA`."""
-    pairs = agreement.pairwise(AnnotationStore(settings.locations.annotations).all_latest())
+    revisions, _ = export.readable_revisions(AnnotationStore(settings.locations.annotations))
+    pairs = agreement.pairwise(revisions)
     low = [p for p in pairs if p.kappa is not None and p.kappa < MIN_KAPPA]
     return AssetCheckResult(
         passed=not low,
