@@ -22,23 +22,22 @@ GROUP = "features"
 def clip_features(
     context: AssetExecutionContext, settings: VocalBabySettings, raw_clips: pd.DataFrame
 ) -> Output[pd.DataFrame]:
-    """Features indexed by clip id; cached by audio hash, so re-runs extract only new clips.
+    """Features indexed by clip id; cached by audio hash in batches as they are extracted, so
+    re-runs (also of a killed run) extract only the clips not cached yet.
 
     A clip whose extraction fails is listed in ``failed_clips`` and left out: never zeros.
     """
     cache_uri = feature_cache.cache_uri(settings.path("feature_cache"))
-    cache = feature_cache.load(cache_uri)
     unique = raw_clips.drop_duplicates("sha256").set_index("sha256")
-    todo = unique.loc[~unique.index.isin(cache.index)]
-    context.log.info(f"{len(unique) - len(todo)} clips cached, {len(todo)} to extract")
-    result = features.extract_files(
-        todo["uri"].to_dict(), progress=progress_logger(context.log, "extracted clips")
+    cache, result = feature_cache.extract_missing(
+        cache_uri,
+        unique["uri"].to_dict(),
+        progress=progress_logger(context.log, "extracted clips"),
     )
-    if len(result.features):
+    extracted = len(result.features) + len(result.failures)
+    context.log.info(f"{len(unique) - extracted} clips cached, {extracted} extracted")
+    if extracted:
         context.log.info(f"extracted {len(result.features)} clips at {result.rate:.1f} clips/s")
-        fresh = result.features.rename_axis("sha256")
-        cache = pd.concat([cache, fresh]) if len(cache) else fresh
-        feature_cache.save(cache_uri, cache)
     failed_sha = set(result.failures)
     ok = raw_clips[~raw_clips["sha256"].isin(failed_sha)]
     table = cache.reindex(ok["sha256"]).set_axis(pd.Index(ok["clip_id"], name="clip_id"))
@@ -50,8 +49,8 @@ def clip_features(
             "clips": len(table),
             "features": table.shape[1],
             "extracted_now": len(result.features),
-            "from_cache": len(unique) - len(todo),
-            "clips_per_second": float(result.rate) if len(todo) else 0.0,
+            "from_cache": len(unique) - extracted,
+            "clips_per_second": float(result.rate) if extracted else 0.0,
             "failed_clips": MetadataValue.json(failed.to_dict("records")),
             "cache": cache_uri,
             "extractor": MetadataValue.json(features.extractor_config()),
