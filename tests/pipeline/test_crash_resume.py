@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from tests.pipeline.conftest import FEATURES, INGESTION
 from vocalbaby import feature_cache, storage
+from vocalbaby_assets.assets.features import SHARDS
 
 CLI = str(Path(sys.executable).with_name("vocalbaby-pipeline"))
 CLIPS = 300
-FEATURES_RUN = ["source_dataset", "annotated_clips", "raw_clips", "clip_features"]
+FEATURES_RUN = [*INGESTION, *FEATURES]
 
 
 def _command(artifacts: Path) -> list[str]:
@@ -47,9 +49,10 @@ def test_sigkill_mid_extraction_then_rerun_extracts_only_the_missing_clips(tmp_p
 
     rerun = subprocess.run(_command(artifacts), capture_output=True, text=True, env=env)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    counts = re.search(r"(\d+) clips cached, (\d+) extracted", rerun.stderr)
-    assert counts, rerun.stderr[-3000:]
-    assert (int(counts[1]), int(counts[2])) == (cached, CLIPS - cached)
+    counts = re.findall(r"(\d+) clips cached, (\d+) extracted", rerun.stderr)  # one per shard
+    assert len(counts) == len(SHARDS.get_partition_keys()), rerun.stderr[-3000:]
+    totals = [sum(int(shard[i]) for shard in counts) for i in (0, 1)]
+    assert totals == [cached, CLIPS - cached]
     assert sum(_cached_rows(artifacts)) == CLIPS, "no clip was extracted twice"
     table = pickle.loads((artifacts / "dagster" / "clip_features").read_bytes())
     clips = pickle.loads((artifacts / "dagster" / "raw_clips").read_bytes())
