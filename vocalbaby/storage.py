@@ -21,16 +21,23 @@ class StorageUnavailable(OSError):
     """The S3 endpoint could not be reached (connection refused, reset or timed out)."""
 
 
+def is_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` says S3 could not be reached: :class:`StorageUnavailable`, or botocore's
+    connection and HTTP client errors (refused, reset, timed out)."""
+    if isinstance(exc, StorageUnavailable):
+        return True
+    from botocore import exceptions  # boto is imported only once S3 is used
+
+    return isinstance(exc, exceptions.ConnectionError | exceptions.HTTPClientError)
+
+
 @contextmanager
 def _reaching(uri: str, action: str) -> Iterator[None]:
     """Turn botocore's connection failures into :class:`StorageUnavailable` naming ``uri``."""
     try:
         yield
     except Exception as exc:
-        from botocore import exceptions  # boto is imported only once S3 is used
-
-        unreachable = (exceptions.ConnectionError, exceptions.HTTPClientError)
-        if not isinstance(exc, unreachable):
+        if not is_unreachable(exc):
             raise
         endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
         where = endpoint or "the default AWS S3 endpoint"
@@ -65,7 +72,8 @@ def _s3_client():
 def _cached_client(_env: tuple[str | None, ...]):
     import boto3
 
-    return boto3.client("s3")
+    # A new session: boto3's default one keeps the credentials it resolved first.
+    return boto3.session.Session().client("s3")
 
 
 def read_bytes(uri: str | os.PathLike[str]) -> bytes:

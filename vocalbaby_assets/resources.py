@@ -4,7 +4,7 @@ environment.
 ``resources(settings, env)`` is the one place that picks them: ``VOCALBABY_ENV=local`` (default)
 pickles asset values under ``<artifacts>/dagster``; ``VOCALBABY_ENV=prod`` uses dagster-aws'
 ``S3PickleIOManager`` under the ``s3://`` artifacts URI (``AWS_ENDPOINT_URL_S3`` for
-S3-compatible servers).
+S3-compatible servers), its S3 outages retried (:mod:`vocalbaby_assets.retries`).
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from dagster import ConfigurableResource, FilesystemIOManager
-from dagster_aws.s3 import S3PickleIOManager, S3Resource
+from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
 from vocalbaby import locations, storage
 from vocalbaby.locations import Locations
 from vocalbaby.model import ModelBundle
 from vocalbaby.model_card import MODEL_NAME
+from vocalbaby_assets.retries import OutageRetryingS3IOManager
 
 ENV_VARIABLE = "VOCALBABY_ENV"
 ENVIRONMENTS = ("local", "prod")
@@ -128,7 +129,7 @@ def resources(settings: VocalBabySettings, env: str = "local") -> dict[str, obje
             raise ValueError("VOCALBABY_ENV=prod needs VOCALBABY_ARTIFACTS_URI=s3://bucket/prefix")
         bucket, prefix = storage.split_s3(settings.artifacts_uri)
         endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-        io_manager: object = S3PickleIOManager(
+        io_manager: object = OutageRetryingS3IOManager(
             s3_resource=S3Resource(endpoint_url=endpoint),
             s3_bucket=bucket,
             s3_prefix=storage.join(prefix or "vocalbaby", "dagster").strip("/"),

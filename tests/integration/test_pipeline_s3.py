@@ -5,6 +5,7 @@ import io
 import pandas as pd
 import pytest
 
+from tests.integration.s3_data import upload_demo
 from tests.pipeline.conftest import FEATURES, INGESTION, run_pipeline, shard_total
 from vocalbaby_assets.resources import VocalBabySettings
 
@@ -19,22 +20,11 @@ def s3_env(s3_server, monkeypatch):
     return s3_server
 
 
-def _upload_demo(client, bucket: str, demo_dataset, clips: int) -> None:
-    meta = pd.read_csv(demo_dataset / "metadata.csv").head(clips)
-    client.put_object(
-        Bucket=bucket, Key="babble/metadata.csv", Body=meta.to_csv(index=False).encode()
-    )
-    for rel in meta["path"]:
-        client.put_object(
-            Bucket=bucket, Key=f"babble/{rel}", Body=(demo_dataset / rel).read_bytes()
-        )
-
-
 def test_assets_round_trip_through_the_s3_io_manager(s3_env, demo_dataset) -> None:
     client = s3_env.client()
     for bucket in ("vb-data", "vb-artifacts"):
         client.create_bucket(Bucket=bucket)
-    _upload_demo(client, "vb-data", demo_dataset, clips=80)
+    upload_demo(client, "vb-data", demo_dataset, clips=80)
     settings = VocalBabySettings(
         dataset_uri="s3://vb-data/babble", artifacts_uri="s3://vb-artifacts/run1"
     )

@@ -20,6 +20,7 @@ from dagster import (
 from vocalbaby import feature_cache, features, shards
 from vocalbaby_assets.progress import progress_logger
 from vocalbaby_assets.resources import VocalBabySettings
+from vocalbaby_assets.retries import retry_on_outage
 
 GROUP = "features"
 SHARDS = StaticPartitionsDefinition(shards.keys(shards.count()))
@@ -30,6 +31,7 @@ SHARDS = StaticPartitionsDefinition(shards.keys(shards.count()))
     partitions_def=SHARDS,
     description="88 eGeMAPSv02 functionals per clip of one hash shard (openSMILE).",
 )
+@retry_on_outage
 def clip_feature_shards(
     context: AssetExecutionContext, settings: VocalBabySettings, raw_clips: pd.DataFrame
 ) -> Output[pd.DataFrame]:
