@@ -112,9 +112,9 @@ def test_a_materialization_is_recorded_in_postgres(
         rows = connection.execute(
             sqlalchemy.text(
                 "SELECT asset_key FROM event_logs "
-                "WHERE dagster_event_type = 'ASSET_MATERIALIZATION' AND run_id = :run"
-            ),
-            {"run": result.run_id},
+                "WHERE dagster_event_type = 'ASSET_MATERIALIZATION' AND run_id IN :runs"
+            ).bindparams(sqlalchemy.bindparam("runs", expanding=True)),
+            {"runs": result.run_ids},
         ).scalars()
         assert sorted(rows) == sorted(f'["{name}"]' for name in [*INGESTION, "data_splits"])
 
