@@ -55,6 +55,11 @@ class VocalBabySettings(ConfigurableResource):
     pushgateway_url: str | None = Field(
         default=None, description="Prometheus Pushgateway for drift scores; empty: no push."
     )
+    io_manager_uri: str | None = Field(
+        default=None,
+        description="s3:// prefix of the prod IO manager's asset values; default "
+        "<artifacts>/dagster.",
+    )
 
     @property
     def is_demo(self) -> bool:
@@ -95,6 +100,7 @@ def settings_from_env(env: Mapping[str, str] = os.environ, **overrides: Any) -> 
         "prediction_log_uri": env.get(locations.PREDICTION_LOG_ENV) or None,
         "optuna_storage": env.get("VOCALBABY_OPTUNA_STORAGE") or None,
         "pushgateway_url": env.get("VOCALBABY_PUSHGATEWAY_URL") or None,
+        "io_manager_uri": env.get("VOCALBABY_IO_MANAGER_URI") or None,
     }
     return VocalBabySettings(**values | {k: v for k, v in overrides.items() if v is not None})
 
@@ -127,12 +133,15 @@ def resources(settings: VocalBabySettings, env: str = "local") -> dict[str, obje
     if env == "prod":
         if not storage.is_s3(settings.artifacts_uri):
             raise ValueError("VOCALBABY_ENV=prod needs VOCALBABY_ARTIFACTS_URI=s3://bucket/prefix")
-        bucket, prefix = storage.split_s3(settings.artifacts_uri)
+        values = settings.io_manager_uri or storage.join(settings.artifacts_uri, "dagster")
+        if not storage.is_s3(values):
+            raise ValueError("VOCALBABY_IO_MANAGER_URI must be an s3://bucket/prefix")
+        bucket, prefix = storage.split_s3(values)
         endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
         io_manager: object = OutageRetryingS3IOManager(
             s3_resource=S3Resource(endpoint_url=endpoint),
             s3_bucket=bucket,
-            s3_prefix=storage.join(prefix or "vocalbaby", "dagster").strip("/"),
+            s3_prefix=prefix.strip("/") or "dagster",
         )
     elif env == "local":
         io_manager = FilesystemIOManager(

@@ -58,6 +58,27 @@ def test_prod_mode_refuses_a_local_artifacts_folder(tmp_path) -> None:
 
     with pytest.raises(ValueError, match="s3://"):
         resources(VocalBabySettings(artifacts_uri=str(tmp_path)), env="prod")
+    with pytest.raises(ValueError, match="VOCALBABY_IO_MANAGER_URI"):
+        settings = VocalBabySettings(artifacts_uri="s3://a/b", io_manager_uri=str(tmp_path))
+        resources(settings, env="prod")
+
+
+def test_the_io_manager_can_have_its_own_bucket() -> None:
+    from vocalbaby_assets.resources import resources, settings_from_env
+
+    env = {
+        "VOCALBABY_ARTIFACTS_URI": "s3://vb-artifacts/run",
+        "VOCALBABY_IO_MANAGER_URI": "s3://vb-io/dagster",
+    }
+    io_manager = resources(settings_from_env(env), env="prod")["io_manager"]
+    assert (io_manager.s3_bucket, io_manager.s3_prefix) == ("vb-io", "dagster")
+    default = resources(
+        settings_from_env({"VOCALBABY_ARTIFACTS_URI": "s3://vb-artifacts/run"}), "prod"
+    )
+    assert (default["io_manager"].s3_bucket, default["io_manager"].s3_prefix) == (
+        "vb-artifacts",
+        "run/dagster",
+    )
 
 
 def test_model_bundle_saves_and_loads_from_s3(s3_env) -> None:
