@@ -41,18 +41,19 @@ module "ecr" {
 }
 
 module "iam" {
-  source                    = "../../modules/iam"
-  name                      = local.name
-  kms_key_arn               = module.kms.key_arn
-  ecr_repository_arn        = module.ecr.repository_arn
-  bucket_arns               = module.s3.bucket_arns
-  prediction_log_prefix     = local.prediction_log_prefix
-  parameter_path            = local.parameter_path
-  service_log_group_name    = local.log_groups.service
-  monitoring_log_group_name = local.log_groups.monitoring
-  autoscaling_group_name    = local.asg_name
-  github_repository         = var.github_repository
-  github_oidc_provider_arn  = var.github_oidc_provider_arn
+  source                     = "../../modules/iam"
+  name                       = local.name
+  kms_key_arn                = module.kms.key_arn
+  ecr_repository_arn         = module.ecr.repository_arn
+  dagster_ecr_repository_arn = module.ecr_dagster.repository_arn
+  bucket_arns                = module.s3.bucket_arns
+  prediction_log_prefix      = local.prediction_log_prefix
+  parameter_path             = local.parameter_path
+  service_log_group_name     = local.log_groups.service
+  monitoring_log_group_name  = local.log_groups.monitoring
+  autoscaling_group_name     = local.asg_name
+  github_repository          = var.github_repository
+  github_oidc_provider_arn   = var.github_oidc_provider_arn
 }
 
 module "compute" {
