@@ -9,7 +9,9 @@ S3-compatible servers), its S3 outages retried (:mod:`vocalbaby_assets.retries`)
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from vocalbaby.model_card import MODEL_NAME
 from vocalbaby_assets.retries import OutageRetryingS3IOManager
 
 ENV_VARIABLE = "VOCALBABY_ENV"
+EXPORT_POINTER = "latest.json"  # in a folder of exported models: the latest gated export
 ENVIRONMENTS = ("local", "prod")
 
 
@@ -118,6 +121,33 @@ class ModelRegistry(ConfigurableResource):
         with bentoml.models.create(self.model_name, metadata=card, labels=labels) as stored:
             bundle.save(stored.path)
         return str(stored.tag)
+
+    def export(self, tag: str, folder: str) -> str:
+        """Write the stored model ``tag`` as one ``.bentomodel`` file into ``folder`` (local or
+        ``s3://``) and point ``folder/latest.json`` at it; return the file's URI."""
+        import bentoml
+
+        with tempfile.TemporaryDirectory(prefix="vocalbaby-export-") as tmp:
+            path = bentoml.models.export_model(tag, str(Path(tmp, "model.bentomodel")))
+            uri = storage.join(folder, f"{tag.replace(':', '-')}.bentomodel")
+            storage.write_bytes(uri, Path(path).read_bytes())
+        storage.write_bytes(
+            storage.join(folder, EXPORT_POINTER), json.dumps({"tag": tag, "uri": uri}).encode()
+        )
+        return uri
+
+    @staticmethod
+    def import_export(uri: str) -> str:
+        """Import a ``.bentomodel`` file (or the latest export of a folder ``export`` wrote)
+        into this process's BentoML store; return its tag."""
+        import bentoml
+
+        if not uri.endswith(".bentomodel"):
+            uri = json.loads(storage.read_bytes(storage.join(uri, EXPORT_POINTER)))["uri"]
+        with tempfile.TemporaryDirectory(prefix="vocalbaby-import-") as tmp:
+            path = Path(tmp, "model.bentomodel")
+            path.write_bytes(storage.read_bytes(uri))
+            return str(bentoml.models.import_model(str(path)).tag)
 
 
 def environment(env: Mapping[str, str] = os.environ) -> str:

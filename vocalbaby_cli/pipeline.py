@@ -169,5 +169,25 @@ def register(
     typer.echo(resources.ModelRegistry().register(bundle, card, {"stage": "released"}))
 
 
+@app.command("import-model")
+def import_model(
+    uri: Annotated[
+        str,
+        typer.Argument(
+            help="An exported .bentomodel file, or the folder of exports (its latest.json: the "
+            "last gated model); local or s3://."
+        ),
+    ],
+) -> None:
+    """Import a model that bento_model exported after the gate into the BentoML store
+    ($BENTOML_HOME) and print its tag (the release workflow's step)."""
+    _, resources, _ = _pipeline()
+    try:
+        tag = resources.ModelRegistry.import_export(uri)
+    except FileNotFoundError as exc:
+        raise typer.BadParameter(f"{uri}: no exported model there", param_hint="URI") from exc
+    typer.echo(tag)
+
+
 if __name__ == "__main__":
     app()

@@ -117,6 +117,10 @@ def test_gated_model_is_registered_in_the_bentoml_store(trained) -> None:
     assert set(stored.info.metadata) == set(model_card.KEYS)
     assert stored.info.metadata["evaluated"] and stored.info.metadata["gate"]["passed"]
     assert str(bentoml.models.get("vocalbaby:latest").tag) == tag
+    exported = metadata(result, "bento_model")["export_uri"]
+    assert Path(exported).is_file() and exported.endswith(f"{tag.replace(':', '-')}.bentomodel")
+    pointer = json.loads(Path(exported).with_name("latest.json").read_text())
+    assert pointer == {"tag": tag, "uri": exported}
 
 
 def test_without_a_dataset_the_synthetic_set_is_an_asset(tmp_path) -> None:

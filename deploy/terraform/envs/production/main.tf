@@ -111,7 +111,7 @@ module "dagster" {
   image                     = "${module.ecr_dagster.repository_url}:${var.dagster_image_tag}"
   repository_arn            = module.ecr_dagster.repository_arn
   artifacts_bucket_arn      = module.s3.bucket_arns["artifacts"]
-  artifacts_uri             = "s3://${module.s3.bucket_names["artifacts"]}/vocalbaby"
+  artifacts_uri             = "s3://${module.s3.bucket_names["artifacts"]}"
   dataset_uri               = "s3://${module.s3.bucket_names["artifacts"]}/datasets/${var.dataset_name}"
   io_manager_bucket_arn     = module.s3.bucket_arns["dagster-io"]
   io_manager_uri            = "s3://${module.s3.bucket_names["dagster-io"]}/dagster"

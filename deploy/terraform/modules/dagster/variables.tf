@@ -54,7 +54,7 @@ variable "artifacts_bucket_arn" {
 }
 
 variable "artifacts_uri" {
-  description = "VOCALBABY_ARTIFACTS_URI of the runs (s3://<artifacts bucket>/vocalbaby)."
+  description = "VOCALBABY_ARTIFACTS_URI of the runs (s3://<artifacts bucket>; models under models/, exports under models/bentoml/)."
   type        = string
 }
 
