@@ -83,7 +83,8 @@ def test_code_location_loads_with_every_asset_and_check(webserver) -> None:
     assert entry["locationOrLoadError"]["__typename"] == "RepositoryLocation", entry
     nodes = {n["assetKey"]["path"][-1]: n for n in data["assetNodes"]}
     assert set(nodes) == {
-        "raw_clips", "data_splits", "clip_features", "training_set", "tuned_hyperparameters",
+        "raw_clips", "data_splits", "clip_features", "clip_feature_shards", "training_set",
+        "tuned_hyperparameters",
         "vocalbaby_model", "model_evaluation", "bento_model",
         "reference_features", "production_batches", "drift_report",
         "model_comparison", "learning_curve", "annotated_clips", "source_dataset",

@@ -27,6 +27,7 @@ from vocalbaby.annotation.store import AnnotationStore
 from vocalbaby.labels import CLASSES
 from vocalbaby_assets.metadata import table_markdown
 from vocalbaby_assets.resources import VocalBabySettings
+from vocalbaby_assets.retries import retry_on_outage
 
 GROUP = "ingestion"
 # Landis & Koch: kappa above 0.6 is "substantial" agreement.
@@ -44,6 +45,7 @@ class AnnotatedClipsConfig(Config):
 
 
 @asset(group_name=GROUP)
+@retry_on_outage
 def annotated_clips(
     context: AssetExecutionContext, config: AnnotatedClipsConfig, settings: VocalBabySettings
 ) -> Output[pd.DataFrame]:

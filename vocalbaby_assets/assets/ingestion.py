@@ -19,6 +19,7 @@ from vocalbaby.labels import CLASSES
 from vocalbaby_assets.metadata import counts_markdown, table_markdown
 from vocalbaby_assets.progress import progress_logger
 from vocalbaby_assets.resources import VocalBabySettings
+from vocalbaby_assets.retries import retry_on_outage
 
 GROUP = "ingestion"
 
@@ -39,6 +40,7 @@ class RawClipsConfig(Config):
 
 
 @asset(group_name=GROUP)
+@retry_on_outage
 def source_dataset(context: AssetExecutionContext, settings: VocalBabySettings) -> Output[dict]:
     """The dataset to train on: the configured ``dataset_uri``, or, when none is configured, the
     deterministic SYNTHETIC demo set, generated here under the artifacts folder (once: the same
@@ -82,6 +84,7 @@ def source_dataset(context: AssetExecutionContext, settings: VocalBabySettings) 
 
 
 @asset(group_name=GROUP)
+@retry_on_outage
 def raw_clips(
     context: AssetExecutionContext, source_dataset: dict, annotated_clips: pd.DataFrame
 ) -> Output[pd.DataFrame]:
