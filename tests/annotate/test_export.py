@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 from sklearn.metrics import cohen_kappa_score
 from typer.testing import CliRunner
 
@@ -71,7 +72,7 @@ def test_export_writes_confirmed_segments_as_a_dataset(tmp_path: Path, recording
         recording_file,
         [
             seg(0.0, 0.4, "crying", suggested="junk"),
-            seg(0.4, 0.9, "junk", suggested="junk"),
+            seg(0.4, 0.9, "junk", suggested="junk"),  # one window, as the service cuts it
             seg(0.9, 1.2, "laughing", who=None, suggested="laughing"),  # not confirmed: left out
             seg(1.2, 1.23, "junk"),  # 30 ms: too short for a clip
         ],
@@ -87,8 +88,8 @@ def test_export_writes_confirmed_segments_as_a_dataset(tmp_path: Path, recording
     assert manifest["age_months"].tolist() == [11, 11]
     assert manifest["corpus"].unique().tolist() == ["annotations"]
     clip = audio.load(manifest["uri"][1])
-    assert clip.duration_s == pytest.approx(0.5, abs=1e-3)
-    original = audio.load(recording_file).samples[int(0.4 * RATE) : int(0.9 * RATE)]
+    assert clip.duration_s == pytest.approx(0.4, abs=1e-3)
+    original = audio.load(recording_file).samples[int(0.4 * RATE) : int(0.8 * RATE)]
     np.testing.assert_allclose(clip.samples, original, atol=1 / 2**15)
     assert result.corrected == 1
     assert result.skipped == [
@@ -96,6 +97,35 @@ def test_export_writes_confirmed_segments_as_a_dataset(tmp_path: Path, recording
     ]
     assert result.manifest["annotator"].unique().tolist() == ["alice"]
     assert result.manifest["model_version"].unique().tolist() == ["model-7"]
+
+
+def test_a_long_segment_is_cut_into_windows_as_the_service_cuts_it(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    samples = np.concatenate(
+        [0.1 * rng.standard_normal(int(1.2 * RATE)), np.zeros(int(0.4 * RATE))]
+    )
+    sf.write(tmp_path / "long.wav", samples.astype(np.float32), RATE)
+    store = AnnotationStore(str(tmp_path / "store"))
+    save(store, "long.wav", "alice", str(tmp_path / "long.wav"), [seg(0.0, 1.6, "crying")])
+
+    result = write_dataset(store, str(tmp_path / "out"))
+
+    manifest = dataset.read(tmp_path / "out")
+    assert result.manifest[["start_s", "end_s"]].values.tolist() == [
+        [0.0, 0.4],
+        [0.4, 0.8],
+        [0.8, 1.2],
+    ]
+    assert manifest["label"].unique().tolist() == ["crying"]
+    assert [audio.load(u).duration_s for u in manifest["uri"]] == pytest.approx([0.4] * 3)
+    assert manifest["clip_id"].is_unique
+    assert result.skipped == [
+        {
+            "recording": "long.wav",
+            "start_s": 1.2,
+            "reason": "silent window (the service does not classify it)",
+        }
+    ]
 
 
 def test_policies_for_recordings_with_several_annotators(

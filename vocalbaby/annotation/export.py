@@ -1,7 +1,10 @@
 """Turn confirmed annotations into a training dataset (``metadata.csv`` + audio, as any dataset).
 
-Each confirmed segment becomes a 16 kHz mono WAV clip cut from its recording, with one
-``metadata.csv`` row: ``clip_id, label, child_id, age_months, gender, corpus`` plus provenance
+Each confirmed segment becomes 16 kHz mono WAV clips cut from its recording, cut the way the
+service cuts a recording (:func:`vocalbaby.inference.plan`): a segment up to one window (plus the
+service's tolerance) is one clip; a longer one is cut into 0.4 s windows, and its silent windows,
+which the service never classifies, are left out. Each clip has one ``metadata.csv`` row:
+``clip_id, label, child_id, age_months, gender, corpus`` plus provenance
 (``recording, start_s, end_s, annotator, annotated_at, suggested_label, model_version``).
 ``vocalbaby.dataset.read(OUT)`` loads the result like any other dataset.
 
@@ -20,13 +23,14 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 import soundfile as sf
 
-from vocalbaby import audio, dataset, storage
+from vocalbaby import audio, dataset, inference, storage
 from vocalbaby.annotation import agreement, validation
 from vocalbaby.annotation.store import AnnotatedSegment, AnnotationError, AnnotationStore, Revision
 
@@ -136,14 +140,13 @@ def write_dataset(store: AnnotationStore, out: str, policy: Policy = "latest") -
             skipped.append({"recording": recording_id, "start_s": None, "reason": reason})
             continue
         for segment in segments:
-            row, reason = _write_clip(out, latest, recording, segment)
-            if reason:
-                skipped.append(
-                    {"recording": recording_id, "start_s": segment.start_s, "reason": reason}
-                )
-                continue
-            rows.append(row)
-            corrected += segment.suggested_label not in {None, segment.label}
+            written, refused = _write_clips(out, latest, recording, segment)
+            skipped += [
+                {"recording": recording_id, "start_s": start, "reason": reason}
+                for start, reason in refused
+            ]
+            rows += written
+            corrected += bool(written) and segment.suggested_label not in {None, segment.label}
     manifest = pd.DataFrame(rows, columns=COLUMNS)
     storage.write_bytes(
         storage.join(out, dataset.METADATA_FILE), manifest.to_csv(index=False).encode()
@@ -151,18 +154,36 @@ def write_dataset(store: AnnotationStore, out: str, policy: Policy = "latest") -
     return ExportResult(manifest, skipped, agreement.pairwise(revisions), corrected)
 
 
-def _write_clip(
+def _write_clips(
     out: str, rev: Revision, recording: audio.Audio, segment: AnnotatedSegment
-) -> tuple[dict[str, object], str | None]:
-    """Cut and store one clip; returns its metadata row, or the reason it was skipped."""
+) -> tuple[list[dict[str, object]], list[tuple[float, str]]]:
+    """Cut and store one segment's clips: their metadata rows, and (start, reason) of each part
+    left out."""
     first = round(segment.start_s * recording.sample_rate)
     last = min(round(segment.end_s * recording.sample_rate), len(recording.samples))
     samples = recording.samples[first:last]
     if len(samples) < audio.MIN_DURATION_S * recording.sample_rate:
-        return {}, f"shorter than {audio.MIN_DURATION_S * 1000:.0f} ms"
+        return [], [(segment.start_s, f"shorter than {audio.MIN_DURATION_S * 1000:.0f} ms")]
+    part = audio.Audio(samples, recording.original_rate, recording.channels, recording.name)
+    parts, _ = inference.plan(part, audio.CLIP_DURATION_S, audio.CLIP_DURATION_S)
+    rows, refused = [], []
+    for window in parts:
+        start_s = round(segment.start_s + window.start_s, 4)
+        if window.silent:
+            refused.append((start_s, "silent window (the service does not classify it)"))
+            continue
+        clip = replace(segment, start_s=start_s, end_s=round(segment.start_s + window.end_s, 4))
+        rows.append(_write_clip(out, rev, clip, window.samples, recording.sample_rate))
+    return rows, refused
+
+
+def _write_clip(
+    out: str, rev: Revision, segment: AnnotatedSegment, samples: np.ndarray, rate: int
+) -> dict[str, object]:
+    """Store one clip; returns its metadata row."""
     name = clip_id(rev.recording_id, segment)
     buffer = io.BytesIO()
-    sf.write(buffer, samples, recording.sample_rate, format="WAV", subtype="PCM_16")
+    sf.write(buffer, samples, rate, format="WAV", subtype="PCM_16")
     storage.write_bytes(storage.join(out, "audio", f"{name}.wav"), buffer.getvalue())
     meta = rev.recording
     return {
@@ -179,7 +200,7 @@ def _write_clip(
         "annotated_at": segment.labelled_at,
         "suggested_label": segment.suggested_label,
         "model_version": rev.model_version,
-    }, None
+    }
 
 
 def read_export(uri: str) -> pd.DataFrame | None:
