@@ -204,8 +204,9 @@ def cross_validate(
     features, labels, groups = (x.reset_index(drop=True) for x in (features, labels, groups))
     scores: list[float] = []
     for index, (train_idx, test_idx) in enumerate(grouped_folds(labels, groups, folds, seed)):
-        part = train_idx
-        model = fit(features.iloc[part], labels.iloc[part], groups.iloc[part], params)
+        model = fit(
+            features.iloc[train_idx], labels.iloc[train_idx], groups.iloc[train_idx], params
+        )
         scores.append(uar(labels.iloc[test_idx], model.predict(features.iloc[test_idx])))
         if on_fold:
             on_fold(index, float(np.mean(scores)))
@@ -226,8 +227,9 @@ def out_of_fold(
     fit = fit or xgboost_fit(seed)
     predicted = pd.Series(index=features.index, dtype=object, name="predicted")
     for train_idx, test_idx in grouped_folds(labels, groups, folds, seed):
-        part = train_idx
-        model = fit(features.iloc[part], labels.iloc[part], groups.iloc[part], params)
+        model = fit(
+            features.iloc[train_idx], labels.iloc[train_idx], groups.iloc[train_idx], params
+        )
         predicted.iloc[test_idx] = np.asarray(model.predict(features.iloc[test_idx]), dtype=object)
     return predicted
 

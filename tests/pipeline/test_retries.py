@@ -1,7 +1,6 @@
 """Steps retry an S3 outage with backoff, and fail at once on anything else."""
 
 import logging
-import socket
 
 import pytest
 from dagster import RetryRequested
@@ -20,18 +19,9 @@ def test_backoff_doubles_up_to_a_minute() -> None:
     assert [retries.outage_delay(n) for n in range(7)] == [2, 4, 8, 16, 32, 60, 60]
 
 
-def test_unreachable_s3_is_retried_then_fails_naming_the_endpoint(tmp_path, monkeypatch) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        endpoint = f"http://127.0.0.1:{sock.getsockname()[1]}"  # nothing listens there
-    for name, value in {
-        "AWS_ENDPOINT_URL_S3": endpoint,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_MAX_ATTEMPTS": "1",
-    }.items():
-        monkeypatch.setenv(name, value)
+def test_unreachable_s3_is_retried_then_fails_naming_the_endpoint(
+    tmp_path, monkeypatch, closed_endpoint: str
+) -> None:
     monkeypatch.setattr(retries, "OUTAGE_RETRIES", 2)
     monkeypatch.setattr(retries, "FIRST_DELAY_S", 0.05)
     settings = VocalBabySettings(
@@ -41,7 +31,7 @@ def test_unreachable_s3_is_retried_then_fails_naming_the_endpoint(tmp_path, monk
     assert not result.success
     assert len(_events(result, "STEP_UP_FOR_RETRY", "raw_clips")) == 2
     (failure,) = _events(result, "STEP_FAILURE", "raw_clips")
-    assert f"S3 unreachable at {endpoint} while reading s3://vb-data/babble" in str(
+    assert f"S3 unreachable at {closed_endpoint} while reading s3://vb-data/babble" in str(
         failure.step_failure_data.error
     )
 

@@ -1,6 +1,5 @@
 """Atomic local writes under concurrency, and the error when S3 cannot be reached."""
 
-import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -59,23 +58,6 @@ def test_list_keys_skips_files_being_written(tmp_path) -> None:
     storage.write_bytes(tmp_path / "a.parquet", b"x")
     (tmp_path / f".b.parquet.0123{storage.TEMPORARY_SUFFIX}").write_bytes(b"partial")
     assert storage.list_keys(str(tmp_path)) == [str(tmp_path / "a.parquet")]
-
-
-@pytest.fixture
-def closed_endpoint(monkeypatch) -> str:
-    """An S3 endpoint on 127.0.0.1 where nothing listens, one attempt per call."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        endpoint = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    for name, value in {
-        "AWS_ENDPOINT_URL_S3": endpoint,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_MAX_ATTEMPTS": "1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    return endpoint
 
 
 @pytest.mark.parametrize(
