@@ -265,16 +265,18 @@ def create_app(
     bundle: ModelBundle | None = None,
     uploads: Path | None = None,
     models_uri: str | None = None,
+    reports_uri: str | None = None,
     dagster_url: str | None = None,
 ) -> Starlette:
     """The ASGI app of the studio; only ``hosts`` (default: loopback names) may be in the
     ``Host`` header, with a ``token`` (or ``accounts``: token -> annotator) every request needs
     one; uploads are stored in ``uploads``
     (none without it) and classified with ``bundle`` (unlabelled windows without one), read
-    from ``models_uri`` (the model page); ``dagster_url`` enables retraining."""
+    from ``models_uri`` (the model page, with the learning curve from ``reports_uri``);
+    ``dagster_url`` enables retraining."""
     handlers = Annotator(catalog, store, default_annotator, uploads is not None)
     studio = Studio(catalog, handlers.latest_by_annotator, uploads, bundle)
-    page = ModelPage(bundle, models_uri)
+    page = ModelPage(bundle, models_uri, reports_uri)
     retrain = Retrain(dagster_url)
     explorer = Explorer(catalog)
     index = WEB / "src" / "index.html"

@@ -3,7 +3,9 @@
 ``GET /api/model`` reads the bundle the studio classifies with and the ``evaluation.json`` the
 pipeline writes beside it: version, training corpora, test-split metrics with their bootstrap
 intervals, per-class figures, the confusion matrix, calibration, baselines and the gate; and the
-other bundles of the same models folder (version, created, UAR and interval, gate), newest first.
+other bundles of the same models folder (version, created, UAR and interval, gate), newest first;
+and the learning curve of the latest pipeline run (``learning_curve.json`` in the reports folder):
+pooled out-of-fold UAR with its interval per model and share of training children.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from vocalbaby import model_card, storage
 from vocalbaby.model import BUNDLE_FILE, LATEST_POINTER, ModelBundle, resolve
 
 EVALUATION_FILE = "evaluation.json"
+LEARNING_CURVE_FILE = "learning_curve.json"
+CURVE_COLUMNS = ("model", "fraction", "uar", "uar_low", "uar_high")
 TOP_FEATURES = 10
 
 
@@ -61,7 +65,17 @@ def history(folder: str, current: str) -> list[dict[str, object]]:
     return sorted(found, key=lambda m: (m["created"], m["version"]), reverse=True)
 
 
-def describe(bundle: ModelBundle | None, models_uri: str | None) -> dict[str, object]:
+def learning_curve(reports_uri: str | None) -> list[dict[str, object]]:
+    """Rows of the latest learning curve (model, fraction, UAR and its interval), or none."""
+    rows = _json(storage.join(reports_uri, LEARNING_CURVE_FILE)) if reports_uri else None
+    if not isinstance(rows, list):
+        return []
+    return [{k: row.get(k) for k in CURVE_COLUMNS} for row in rows if isinstance(row, dict)]
+
+
+def describe(
+    bundle: ModelBundle | None, models_uri: str | None, reports_uri: str | None = None
+) -> dict[str, object]:
     """Everything the model page shows, or ``available: false`` with the reason."""
     if bundle is None or not models_uri:
         return {
@@ -85,6 +99,7 @@ def describe(bundle: ModelBundle | None, models_uri: str | None) -> dict[str, ob
         "calibration": _calibration((evaluation or {}).get("calibration")),
         "top_features": top_features(bundle),
         "history": history(_models_folder(models_uri, bundle_uri), bundle.version),
+        "learning_curve": learning_curve(reports_uri),
     }
 
 
@@ -107,9 +122,13 @@ def _calibration(found: dict | None) -> dict[str, object] | None:
 class ModelPage:
     """``GET /api/model`` over the studio's bundle and where it came from."""
 
-    def __init__(self, bundle: ModelBundle | None, models_uri: str | None) -> None:
+    def __init__(
+        self, bundle: ModelBundle | None, models_uri: str | None, reports_uri: str | None
+    ) -> None:
         self.bundle = bundle
         self.models_uri = models_uri
+        self.reports_uri = reports_uri
 
     async def model(self, request: Request) -> Response:
-        return JSONResponse(await run_in_threadpool(describe, self.bundle, self.models_uri))
+        found = await run_in_threadpool(describe, self.bundle, self.models_uri, self.reports_uri)
+        return JSONResponse(found)

@@ -170,6 +170,7 @@ def annotate(
             bundle=bundle,
             uploads=upload_dir,
             models_uri=(model or Locations.from_env().models) if bundle else None,
+            reports_uri=Locations.from_env().reports,
             dagster_url=dagster,
         )
     except catalog.CatalogError as exc:

@@ -67,8 +67,24 @@ def test_the_model_page_shows_the_card_evaluation_and_history(
     publish(models, small_model, "v1", "2026-11-01T00:00:00", 1)
     publish(models, small_model, "v2", "2026-11-20T00:00:00", 0)
     bundle = ModelBundle.load(str(models))
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    curve = [
+        {
+            "model": "xgboost (SMOTE)",
+            "fraction": f,
+            "uar": u,
+            "uar_low": u - 0.1,
+            "uar_high": u + 0.1,
+        }
+        for f, u in ((0.5, 0.6), (1.0, 0.7))
+    ]
+    (reports / "learning_curve.json").write_text(json.dumps(curve))
 
-    page = studio(catalog, tmp_path, bundle=bundle, models_uri=str(models)).get("/api/model").json()
+    client = studio(
+        catalog, tmp_path, bundle=bundle, models_uri=str(models), reports_uri=str(reports)
+    )
+    page = client.get("/api/model").json()
 
     expected = metrics.report(TRUE, PRED)
     assert page["available"] and page["card"]["version"] == "v2"
@@ -81,6 +97,7 @@ def test_the_model_page_shows_the_card_evaluation_and_history(
     assert [(m["version"], m["current"]) for m in page["history"]] == [("v2", True), ("v1", False)]
     assert page["history"][1]["uar"] != page["history"][0]["uar"]
     assert page["calibration"] is None  # not in this evaluation.json
+    assert page["learning_curve"] == curve
     top = page["top_features"]
     assert len(top) == 10 and {t["feature"] for t in top} <= set(bundle.feature_names)
     assert [t["share"] for t in top] == sorted((t["share"] for t in top), reverse=True)

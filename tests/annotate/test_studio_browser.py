@@ -7,6 +7,7 @@ Screenshots go to test-artifacts/ (CI uploads them)."""
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,13 @@ def download(page: Page, selector: str, target: Path) -> Path:
     return target
 
 
+CURVE = [
+    {"model": m, "fraction": f, "uar": u, "uar_low": u - 0.05, "uar_high": u + 0.05}
+    for m, shift in (("xgboost (SMOTE)", 0.0), ("ComParE recipe on eGeMAPS", -0.05))
+    for f, u in ((0.25, 0.55 + shift), (0.5, 0.62 + shift), (1.0, 0.7 + shift))
+]
+
+
 def tiers(path: Path) -> dict[str, list[tuple[float, float, str]]]:
     grid = textgrid.openTextgrid(str(path), includeEmptyIntervals=False)
     return {
@@ -50,7 +58,10 @@ def test_drop_timeline_summary_textgrid_correct_export(
     browser: Browser, review_folder: Path, small_model: Path, tmp_path: Path
 ) -> None:
     uploads = tmp_path / "uploads"
-    env = {"VOCALBABY_STUDIO_TOKEN": TOKEN}
+    artifacts = tmp_path / "artifacts"
+    (artifacts / "reports").mkdir(parents=True)
+    (artifacts / "reports" / "learning_curve.json").write_text(json.dumps(CURVE))
+    env = {"VOCALBABY_STUDIO_TOKEN": TOKEN, "VOCALBABY_ARTIFACTS_URI": str(artifacts)}
     args = ("--model", str(small_model), "--uploads", str(uploads))
     with running_annotate(review_folder, tmp_path, *args, env=env, command_name="studio") as (
         server,
@@ -108,6 +119,10 @@ def test_drop_timeline_summary_textgrid_correct_export(
         page.click("#show-model")
         expect(page.locator("#model-details")).to_contain_text("Version annotate-test-model")
         expect(page.locator("#model-details")).to_contain_text("Not evaluated")
+        expect(page.locator("#model-details")).to_contain_text("Learning curve")
+        expect(
+            page.locator("#model-details svg[aria-label='learning curve'] polyline")
+        ).to_have_count(2)
         expect(page.locator("#retrain")).to_be_disabled()
         expect(page.locator("#retrain-status")).to_contain_text("No Dagster instance")
         page.screenshot(path=str(ARTIFACTS / "studio-model.png"), full_page=True)

@@ -42,7 +42,7 @@ class LearningCurveConfig(Config):
 
 def _write(settings: VocalBabySettings, name: str, files: dict[str, bytes]) -> dict[str, str]:
     """Store ``name.<ext>`` files under ``<artifacts>/reports`` and return their URIs."""
-    uris = {ext: settings.path("reports", f"{name}.{ext}") for ext in files}
+    uris = {ext: storage.join(settings.locations.reports, f"{name}.{ext}") for ext in files}
     for ext, data in files.items():
         storage.write_bytes(uris[ext], data)
     return uris

@@ -1,5 +1,8 @@
 // VocalBaby studio: the model page (version, corpora, metrics with intervals, per-class figures,
-// confusion matrix, history) and the Retrain button (Dagster), disabled with the reason.
+// confusion matrix, learning curve, history) and the Retrain button (Dagster), disabled with the
+// reason.
+import { COLORS, svgEl as el } from "./studio.js";
+
 const $ = (id) => document.getElementById(id);
 const fmt = (x) => (typeof x === "number" ? x.toFixed(3) : x ?? "–");
 
@@ -18,6 +21,33 @@ function table(head, rows) {
 
 function interval(found) {
   return found && typeof found === "object" ? ` (95% CI ${fmt(found.low)}–${fmt(found.high)})` : "";
+}
+
+/** UAR against the share of training children, one line (with its 95% CI band) per model. */
+function curvePlot(rows) {
+  const [w, h, pad] = [520, 280, 50];
+  const x = (f) => pad + f * (w - 2 * pad);
+  const y = (u) => h - pad - u * (h - 2 * pad);
+  const svg = el("svg", { viewBox: `0 0 ${w} ${h}`, width: w, height: h, role: "img", "aria-label": "learning curve" });
+  svg.append(el("line", { x1: pad, y1: y(0), x2: w - pad, y2: y(0), stroke: "#888" }));
+  svg.append(el("line", { x1: pad, y1: y(0), x2: pad, y2: y(1), stroke: "#888" }));
+  for (const t of [0, 0.5, 1]) {
+    svg.append(el("text", { x: x(t), y: h - pad + 16, "text-anchor": "middle", "font-size": 11 }, String(t)));
+    svg.append(el("text", { x: pad - 6, y: y(t) + 4, "text-anchor": "end", "font-size": 11 }, String(t)));
+  }
+  svg.append(el("text", { x: w / 2, y: h - 6, "text-anchor": "middle", "font-size": 11 }, "share of training children"));
+  const palette = Object.values(COLORS).map((rgb) => `rgb(${rgb.join(",")})`);
+  const models = [...new Set(rows.map((r) => r.model))];
+  models.forEach((model, i) => {
+    const pts = rows.filter((r) => r.model === model).sort((a, b) => a.fraction - b.fraction);
+    const color = palette[i % palette.length];
+    const band = [...pts.map((p) => `${x(p.fraction)},${y(p.uar_high)}`), ...pts.reverse().map((p) => `${x(p.fraction)},${y(p.uar_low)}`)];
+    pts.reverse();
+    svg.append(el("polygon", { points: band.join(" "), fill: color, opacity: 0.15 }));
+    svg.append(el("polyline", { points: pts.map((p) => `${x(p.fraction)},${y(p.uar)}`).join(" "), fill: "none", stroke: color, "stroke-width": 2 }));
+    svg.append(el("text", { x: pad + 8, y: pad - 20 + 14 * i, fill: color, "font-size": 11 }, model));
+  });
+  return svg;
 }
 
 function render(page) {
@@ -57,6 +87,12 @@ function render(page) {
   }
   parts.push(Object.assign(document.createElement("h3"), { textContent: "Top features (share of the trees' gain)" }));
   parts.push(table(["Feature", "Share"], page.top_features.map((f) => [f.feature, f.share])));
+  if (page.learning_curve.length) {
+    parts.push(Object.assign(document.createElement("h3"), { textContent: "Learning curve of the latest pipeline run (pooled out-of-fold UAR, 95% CI by child)" }));
+    parts.push(curvePlot(page.learning_curve));
+    parts.push(table(["Model", "Share of training children", "UAR", "UAR 95% CI"],
+      page.learning_curve.map((r) => [r.model, r.fraction, r.uar, `${fmt(r.uar_low)}–${fmt(r.uar_high)}`])));
+  }
   parts.push(Object.assign(document.createElement("h3"), { textContent: "History" }));
   parts.push(table(["Version", "Created", "Corpora", "UAR", "UAR 95% CI", "Gate", "Current"],
     page.history.map((h) => [h.version, h.created, h.dataset_uri, h.uar,
