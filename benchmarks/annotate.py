@@ -56,7 +56,8 @@ def main() -> None:
     startup_s = time.perf_counter() - start
     ids = [r.id for r in catalog.recordings.values() if not r.error][: args.limit]
     with tempfile.TemporaryDirectory() as store_dir:
-        client = TestClient(create_app(catalog, AnnotationStore(store_dir)))
+        app = create_app(catalog, AnnotationStore(store_dir))
+        client = TestClient(app, base_url="http://127.0.0.1")  # a Host the app accepts
         saves = []
         for who in ("alice", "bob"):
             for rec_id in ids:

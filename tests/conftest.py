@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,8 +52,14 @@ def real_dev() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small synthetic demo dataset (300 clips, seed 0), generated once per session."""
-    return synthetic.generate(tmp_path_factory.mktemp("demo") / "data", clips=300, seed=0)
+    """A small synthetic demo dataset (300 clips, seed 0), generated once per session.
+
+    Difficulty 0 (textbook classes): these tests check the machinery on few clips; the tests
+    of realistic overlap generate their own sets.
+    """
+    return synthetic.generate(
+        tmp_path_factory.mktemp("demo") / "data", clips=300, seed=0, difficulty=0.0
+    )
 
 
 # --- Drift: reference_features materialized on the demo set (tests/drift/helpers.py) -----------
@@ -119,3 +126,20 @@ def browser(chromium_path: Path):
         )
         yield launched
         launched.close()
+
+
+@pytest.fixture
+def closed_endpoint(monkeypatch) -> str:
+    """An S3 endpoint on 127.0.0.1 where nothing listens, one attempt per call."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    for name, value in {
+        "AWS_ENDPOINT_URL_S3": endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_MAX_ATTEMPTS": "1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    return endpoint

@@ -1,17 +1,23 @@
-"""Model comparison and learning curves on child-disjoint folds.
+"""Model comparison and learning curves on child-disjoint folds, with nested tuning.
 
-Every model of :data:`MODELS` is fitted on the same grouped folds (no child on both sides) and
-scored on the same held-out children. A model is a function ``(features, labels, groups, params,
-seed) -> predictor`` whose predictor has ``predict(features)``; the XGBoost variants get the
-tuned parameters, the others fixed, conventional settings.
+Every candidate is fitted and scored on the same outer folds (no child on both sides). Inside
+each outer fold, every candidate with hyperparameters is tuned on that fold's training children
+only (grouped inner CV, seeded TPE, the same number of trials for each), then refit there and
+scored on the held-out children: no candidate is tuned on children it is scored on, and none
+gets a bigger search. The ComParE recipe chooses its C on its own, as the recipe prescribes (on a
+grouped hold-out of the training children). Scores are computed on the pooled out-of-fold
+predictions, with intervals that resample children; differences to the ComParE recipe are paired
+(the same clips, the same resampled children).
+
+A learning curve reuses each fold's tuned parameters on nested subsets of that fold's training
+children (never tuned on anything the subset cannot see).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -21,59 +27,62 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from vocalbaby import baselines, evaluation, metrics, training
+from vocalbaby import baselines, evaluation, training
+from vocalbaby.training import Param, Params, Predictor
 
-REFERENCE = "xgboost (tuned, SMOTE)"
-
-
-class Predictor(Protocol):
-    """A fitted model."""
-
-    def predict(self, features: pd.DataFrame) -> Sequence[str]:
-        """The predicted class of each row."""
+REFERENCE = "xgboost (SMOTE)"
+Build = Callable[[int], training.Fit]  # seed -> fit(features, labels, groups, params)
 
 
-Params = Mapping[str, float | int]
-Fit = Callable[[pd.DataFrame, pd.Series, pd.Series, Params, int], Predictor]
+@dataclass(frozen=True)
+class Candidate:
+    """A model family: how to fit it, and what to tune (nothing when ``space`` is empty)."""
+
+    build: Build
+    space: Mapping[str, Param] = field(default_factory=dict)
+    first: Params | None = None  # tried first when tuning
 
 
-def xgboost(balance: training.Balance) -> Fit:
-    """The pipeline's XGBoost (imputation + ``balance`` + tuned parameters), one thread."""
+def _compare_recipe(seed: int) -> training.Fit:
+    """The ComParE recipe; its validation part is a grouped hold-out of the training children."""
 
-    def fit(
-        x: pd.DataFrame, y: pd.Series, groups: pd.Series, params: Params, seed: int
-    ) -> Predictor:
-        return training.train(x, y, params, seed, n_jobs=1, balance=balance)
+    def fit(x: pd.DataFrame, y: pd.Series, groups: pd.Series, params: Params) -> Predictor:
+        folds = training.grouped_folds(y, groups, folds=min(4, groups.nunique()), seed=seed)
+        inner, held = folds[0]
+        return baselines.fit_compare_svm(
+            (x.iloc[inner], y.iloc[inner]), (x.iloc[held], y.iloc[held])
+        )
 
     return fit
 
 
-def compare_svm(
-    x: pd.DataFrame, y: pd.Series, groups: pd.Series, params: Params, seed: int
-) -> Predictor:
-    """The ComParE 2019 procedure; C is chosen on a grouped hold-out of the training children."""
-    inner, held = training.grouped_folds(y, groups, folds=min(4, groups.nunique()), seed=seed)[0]
-    return baselines.fit_compare_svm(
-        (x.iloc[inner], y.iloc[inner]), (x.iloc[held], y.iloc[held]), seed
-    )
+def _random_forest(seed: int) -> training.Fit:
+    def fit(x: pd.DataFrame, y: pd.Series, groups: pd.Series, params: Params) -> Predictor:
+        forest = RandomForestClassifier(
+            n_estimators=100,
+            max_depth=int(params.get("max_depth", 0)) or None,
+            min_samples_leaf=int(params.get("min_samples_leaf", 1)),
+            max_features=float(params.get("max_features", 0.3)),
+            class_weight="balanced",
+            n_jobs=1,
+            random_state=seed,
+        )
+        return make_pipeline(_imputer(), forest).fit(x, y)
+
+    return fit
 
 
-def random_forest(
-    x: pd.DataFrame, y: pd.Series, groups: pd.Series, params: Params, seed: int
-) -> Predictor:
-    """200 trees with balanced class weights (median imputation)."""
-    forest = RandomForestClassifier(
-        n_estimators=200, class_weight="balanced", n_jobs=1, random_state=seed
-    )
-    return make_pipeline(_imputer(), forest).fit(x, y)
+def _logistic_regression(seed: int) -> training.Fit:
+    def fit(x: pd.DataFrame, y: pd.Series, groups: pd.Series, params: Params) -> Predictor:
+        model = LogisticRegression(
+            C=float(params.get("C", 1.0)),
+            class_weight="balanced",
+            max_iter=5000,
+            random_state=seed,
+        )
+        return make_pipeline(_imputer(), StandardScaler(), model).fit(x, y)
 
-
-def logistic_regression(
-    x: pd.DataFrame, y: pd.Series, groups: pd.Series, params: Params, seed: int
-) -> Predictor:
-    """Multinomial logistic regression on standardised features, balanced class weights."""
-    model = LogisticRegression(class_weight="balanced", max_iter=5000, random_state=seed)
-    return make_pipeline(_imputer(), StandardScaler(), model).fit(x, y)
+    return fit
 
 
 def _imputer() -> SimpleImputer:
@@ -88,22 +97,58 @@ class _Majority:
         return baselines.majority(self.labels, len(features))
 
 
-def majority(
-    x: pd.DataFrame, y: pd.Series, groups: pd.Series, params: Params, seed: int
-) -> Predictor:
-    """The most frequent training class: the chance line."""
-    return _Majority(y)
+def _majority(seed: int) -> training.Fit:
+    return lambda x, y, groups, params: _Majority(y)
 
 
-MODELS: dict[str, Fit] = {
-    REFERENCE: xgboost("smote"),
-    "xgboost (no SMOTE)": xgboost("none"),
-    "xgboost (class weights)": xgboost("weights"),
-    "ComParE SVM": compare_svm,
-    "random forest": random_forest,
-    "logistic regression": logistic_regression,
-    "majority class": majority,
+def _xgboost(balance: training.Balance) -> Build:
+    return lambda seed: training.xgboost_fit(seed, n_jobs=2, balance=balance)
+
+
+XGBOOST = {"space": training.XGBOOST_SPACE, "first": training.DEFAULT_PARAMS}
+CANDIDATES: dict[str, Candidate] = {
+    REFERENCE: Candidate(_xgboost("smote"), **XGBOOST),
+    "xgboost (no SMOTE)": Candidate(_xgboost("none"), **XGBOOST),
+    "xgboost (class weights)": Candidate(_xgboost("weights"), **XGBOOST),
+    baselines.COMPARE_RECIPE: Candidate(_compare_recipe),
+    "random forest": Candidate(
+        _random_forest,
+        {
+            "max_depth": Param(0, 24, step=4, integer=True),  # 0: unlimited
+            "min_samples_leaf": Param(1, 16, log=True, integer=True),
+            "max_features": Param(0.05, 0.6, log=True),
+        },
+    ),
+    "logistic regression": Candidate(_logistic_regression, {"C": Param(1e-3, 1e2, log=True)}),
+    baselines.MAJORITY: Candidate(_majority),
 }
+
+
+def tuned_params(
+    candidate: Candidate,
+    x: pd.DataFrame,
+    y: pd.Series,
+    groups: pd.Series,
+    trials: int,
+    inner_folds: int,
+    seed: int,
+) -> Params:
+    """The candidate's best parameters by grouped CV on these (training) clips only."""
+    if not candidate.space:
+        return {}
+    result = training.tune(
+        x,
+        y,
+        groups,
+        n_trials=trials,
+        seed=seed,
+        folds=inner_folds,
+        fit=candidate.build(seed),
+        space=candidate.space,
+        first=candidate.first,
+        log=lambda _: None,
+    )
+    return result.best_params
 
 
 def first_children(order: np.ndarray, fraction: float) -> np.ndarray:
@@ -130,18 +175,23 @@ def cross_validate(
     features: pd.DataFrame,
     labels: pd.Series,
     groups: pd.Series,
-    params: Params,
-    models: Mapping[str, Fit] = MODELS,
+    candidates: Mapping[str, Candidate] = CANDIDATES,
     folds: int = 4,
+    trials: int = 8,
+    inner_folds: int = 3,
     fractions: Sequence[float] = (1.0,),
+    params: Mapping[tuple[str, int], Params] | None = None,
     seed: int = 0,
-) -> pd.DataFrame:
-    """Out-of-fold predictions of every model trained on each fraction of each fold's children.
+    progress: Callable[[str], None] | None = None,
+) -> tuple[pd.DataFrame, dict[tuple[str, int], Params]]:
+    """Out-of-fold predictions of every candidate, tuned inside each outer fold.
 
-    One row per (model, fraction, fold, held-out clip): ``label``, ``group``, ``prediction`` and
-    the size of the training part (``train_children``, ``train_clips``).
+    Returns one row per (model, fraction, fold, held-out clip) with ``label``, ``group``,
+    ``prediction`` and the training part's size, and the parameters used per (model, fold).
+    ``params`` given (a learning curve reusing a comparison's) skips the tuning.
     """
     features, labels, groups = (x.reset_index(drop=True) for x in (features, labels, groups))
+    chosen = dict(params or {})
     frames = []
     for fold, (train_idx, test_idx) in enumerate(
         training.grouped_folds(labels, groups, folds, seed)
@@ -149,87 +199,77 @@ def cross_validate(
         held_out = pd.DataFrame(
             {"label": labels.iloc[test_idx].to_numpy(), "group": groups.iloc[test_idx].to_numpy()}
         )
-        for fraction, part in _training_parts(groups, train_idx, fractions, [seed, fold]):
-            x, y, g = features.iloc[part], labels.iloc[part], groups.iloc[part]
-            for name, fit in models.items():
-                predicted = fit(x, y, g, params, seed).predict(features.iloc[test_idx])
+        x, y, g = features.iloc[train_idx], labels.iloc[train_idx], groups.iloc[train_idx]
+        for name, candidate in candidates.items():
+            if (name, fold) not in chosen:
+                chosen[name, fold] = tuned_params(candidate, x, y, g, trials, inner_folds, seed)
+                if progress:
+                    progress(f"fold {fold + 1}/{folds}: {name} tuned {dict(chosen[name, fold])}")
+            for fraction, part in _training_parts(groups, train_idx, fractions, [seed, fold]):
+                fit = candidate.build(seed)
+                model = fit(
+                    features.iloc[part], labels.iloc[part], groups.iloc[part], chosen[name, fold]
+                )
+                predicted = model.predict(features.iloc[test_idx])
                 frames.append(
                     held_out.assign(
                         model=name,
                         fraction=fraction,
                         fold=fold,
-                        train_children=g.nunique(),
+                        train_children=groups.iloc[part].nunique(),
                         train_clips=len(part),
                         prediction=np.asarray(predicted, dtype=object),
                     )
                 )
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True), chosen
 
 
-def fold_scores(predictions: pd.DataFrame) -> pd.DataFrame:
-    """UAR and macro-F1 of each (model, fraction, fold), with the training part's size."""
-
-    def score(rows: pd.DataFrame) -> pd.Series:
-        result = metrics.report(rows["label"], rows["prediction"])
-        return pd.Series(
-            {
-                "uar": result["uar"],
-                "macro_f1": result["macro_f1"],
-                "train_children": rows["train_children"].iloc[0],
-                "train_clips": rows["train_clips"].iloc[0],
-            }
-        )
-
-    keys = ["model", "fraction", "fold"]
-    return predictions.groupby(keys, sort=False)[predictions.columns].apply(score).reset_index()
-
-
-def summary(scores: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Mean UAR over folds with a t-interval, per model and fraction (models in given order)."""
-
-    def summarise(rows: pd.DataFrame) -> pd.Series:
-        uar = evaluation.t_interval(rows["uar"], level)
-        return pd.Series(
-            {
-                "uar_mean": uar["estimate"],
-                "ci_low": uar["low"],
-                "ci_high": uar["high"],
-                "uar_sd": rows["uar"].std(ddof=1),
-                "macro_f1_mean": rows["macro_f1"].mean(),
-                "train_children": rows["train_children"].mean(),
-                "train_clips": rows["train_clips"].mean(),
-                "folds": len(rows),
-            }
-        )
-
-    return scores.groupby(["model", "fraction"], sort=False)[scores.columns].apply(summarise)
-
-
-def comparison_table(
-    predictions: pd.DataFrame, n_boot: int = 1000, level: float = 0.95, seed: int = 0
+def pooled_scores(
+    predictions: pd.DataFrame,
+    reference: str = baselines.COMPARE_RECIPE,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
 ) -> pd.DataFrame:
-    """Per model: mean fold UAR with its t-interval over folds, and the UAR of all out-of-fold
-    predictions pooled with its child-bootstrap interval; best mean UAR first."""
-    full = predictions[predictions["fraction"] == predictions["fraction"].max()]
-    table = summary(fold_scores(full), level).droplevel("fraction")
-    pooled = {
-        name: evaluation.intervals(
-            rows["label"], rows["prediction"], rows["group"], n_boot=n_boot, level=level, seed=seed
-        )["uar"]
-        for name, rows in full.groupby("model", sort=False)
-    }
-    table["pooled_uar"] = [pooled[m]["estimate"] for m in table.index]
-    table["pooled_ci_low"] = [pooled[m]["low"] for m in table.index]
-    table["pooled_ci_high"] = [pooled[m]["high"] for m in table.index]
-    return table.drop(columns=["train_children", "train_clips"]).sort_values(
-        "uar_mean", ascending=False
-    )
-
-
-def learning_curve(predictions: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Mean UAR and its t-interval over folds per model and training fraction (long format,
-    models in order of appearance, fractions ascending)."""
-    curve = summary(fold_scores(predictions), level).reset_index()
-    order = {name: i for i, name in enumerate(predictions["model"].unique())}
-    by_model = curve["model"].map(order)
-    return curve.iloc[np.lexsort((curve["fraction"], by_model))].reset_index(drop=True)
+    """Per model and training fraction: UAR and macro-F1 of all out-of-fold predictions pooled,
+    with child-bootstrap intervals, and the paired difference of UAR to ``reference`` (same
+    clips, same resampled children); best UAR first within each fraction."""
+    rows = []
+    for (fraction, name), part in predictions.groupby(["fraction", "model"], sort=False):
+        found = evaluation.intervals(
+            part["label"], part["prediction"], part["group"], n_boot=n_boot, level=level, seed=seed
+        )
+        row = {
+            "fraction": fraction,
+            "model": name,
+            "uar": found["uar"]["estimate"],
+            "uar_low": found["uar"]["low"],
+            "uar_high": found["uar"]["high"],
+            "macro_f1": found["macro_f1"]["estimate"],
+            "clips": len(part),
+            "children": part["group"].nunique(),
+            "train_children": part["train_children"].mean(),
+        }
+        base = predictions[
+            (predictions["fraction"] == fraction) & (predictions["model"] == reference)
+        ]
+        if len(base) and name != reference:
+            if not (base["group"].to_numpy() == part["group"].to_numpy()).all():
+                raise ValueError(f"{name} and {reference} did not predict the same clips")
+            diff = evaluation.paired_difference(
+                part["label"],
+                part["prediction"],
+                base["prediction"].to_numpy(),
+                part["group"],
+                n_boot=n_boot,
+                level=level,
+                seed=seed,
+            )
+            row |= {
+                "vs_reference": diff["estimate"],
+                "vs_low": diff["low"],
+                "vs_high": diff["high"],
+            }
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    return table.sort_values(["fraction", "uar"], ascending=[True, False]).reset_index(drop=True)

@@ -2,29 +2,29 @@
 
 Per feature: Evidently's ``wasserstein`` test, the first Wasserstein distance between the
 current and the reference values divided by the reference standard deviation ("how far the
-distribution moved, in reference standard deviations"). A feature drifts when its distance
-reaches ``max(0.4, 3 * sqrt(1/n + 1/m))`` for ``n`` current and ``m`` reference rows: 0.4 above
-about 60 rows, higher for small batches, whose distances are mostly sampling noise.
+distribution moved, in reference standard deviations"). Labels: Evidently's ``jensenshannon``
+distance between the shares of the served model's predicted labels and the shares of the
+reference model's predictions on the reference (predictions against predictions: a model's
+own mistakes are not drift).
 
-Dataset: drift when at least 10 % of the 88 features drift (``drift_share``).
+Thresholds are calibrated on the unit production sees, a day of one child (:func:`calibrate`,
+:class:`Calibration`): every reference child is held out in turn and its clips, whole and in
+random day-sized subsets, are compared with the other children's. A feature drifts past the
+``quantile`` (0.95) of those distances for it; a batch drifts when the share of drifted features
+passes the ``quantile`` of those shares (and at least 10 %); labels drift past the ``quantile``
+of the children's label distances. By construction a day of a new child like the reference's
+children alarms about 5 % of the time; thresholds drawn across children (random batches of the
+whole reference) alarm on half of the ordinary single-child days, because a child's voice,
+room and microphone differ from the average. Small batches also need ``3 * sqrt(1/n + 1/m)``
+for a feature, whose distance is then mostly sampling noise. Without a calibration, the floors
+of :class:`DriftConfig` apply. ``benchmarks/drift_calibration.py`` measures false alarms and
+detection per kind of day.
 
-Labels: Evidently's ``jensenshannon`` distance between the predicted-label shares and the
-training label shares, flagged at ``max(0.1, 1.5 * sqrt(1/n + 1/m))``.
-
-Calibration (``benchmarks/drift_calibration.py``; reference: the train split of the 600-clip
-demo set, 367 clips; 200 random batches of 20, 30, 50, 100 and 200 rows per set):
-
-- false alarms: samples of the reference itself 0 of 1000 (mean drift share <= 1.2 %);
-  clips of held-out children <= 2.5 %, a demo set of all-new children <= 7 % (at 50 rows);
-  the label distribution <= 0.5 %;
-- flagged at >= 50 rows: gain -12 dB or +6 dB (98-100 %, drift share 0.14-0.19), noise at
-  20 dB SNR (100 %, 0.16-0.18), both (100 %, 0.22-0.25), real recordings against the
-  synthetic reference (100 %, 0.30-0.35, and their labels 100 %); noise at 30 dB SNR, a mild
-  shift, 66-94 %. At 20 rows only large shifts are flagged (43-95 %).
+An empty batch, a feature without values in a batch and too few labels are reported with the
+reason (``DriftResult.reason``, ``skipped``, ``label_reason``), never as an exception.
 
 Evidently's KS test (its default below 1000 rows) was rejected: it measures evidence, not
-size, so the share of features it flags grows with the batch. At p < 0.05 and 200 rows it
-flags 33 % of the features for clips of held-out children and 26 % for a 12 dB gain change.
+size, so the share of features it flags grows with the batch.
 
 >>> result = compare(reference, current, report=False)  # doctest: +SKIP
 >>> result.drift_share, result.drifted[:3]  # doctest: +SKIP
@@ -40,7 +40,7 @@ import re
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -49,6 +49,7 @@ import pandas as pd
 from vocalbaby import features, storage
 from vocalbaby.features import feature_names
 from vocalbaby.labels import CLASSES
+from vocalbaby.report import render
 
 if TYPE_CHECKING:  # Evidently takes seconds to import: the functions that need it import it
     from evidently.core.report import Snapshot
@@ -56,6 +57,7 @@ if TYPE_CHECKING:  # Evidently takes seconds to import: the functions that need 
 FEATURE_METHOD = "wasserstein"
 LABEL_METHOD = "jensenshannon"
 LABEL, TIMESTAMP, MODEL_VERSION = "label", "timestamp", "model_version"
+PREDICTED = "predicted"  # the reference model's prediction for a reference row
 LOG_FILE = re.compile(r"(?:^|/)date=(?P<day>\d{4}-\d{2}-\d{2})/[^/]+\.parquet$")
 
 
@@ -76,46 +78,108 @@ class Threshold:
 
 
 @dataclass(frozen=True)
+class Calibration:
+    """Thresholds calibrated on the unit production sees: batches of one child's clips.
+
+    Every reference child is held out in turn; its clips (all of them, and random subsets the
+    size of small days) are compared with the other children's, as a day of a new child would
+    be. ``feature_thresholds`` is each feature's ``quantile`` of those distances,
+    ``drift_share`` the ``quantile`` of the share of features past their thresholds, and
+    ``label_threshold`` the ``quantile`` of the label distances: by construction a batch of a
+    new child like the reference's alarms with probability about ``1 - quantile``.
+    """
+
+    feature_thresholds: dict[str, float]
+    drift_share: float
+    label_threshold: float | None
+    quantile: float
+    children: int
+    batches: int
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, object]) -> Calibration:
+        """The inverse of :meth:`to_dict`."""
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class DriftConfig:
-    """Per-feature and label thresholds, and the share of drifted features that is drift."""
+    """How a batch is judged; with ``calibration``, its thresholds replace the floors.
+
+    A feature drifts at ``max(floor or its calibrated threshold, noise * sqrt(1/n + 1/m))`` for
+    ``n`` batch and ``m`` reference rows (small batches are noisier); a batch drifts when the
+    share of drifted features reaches ``max(drift_share, calibrated share)``. Labels need
+    ``min_label_rows`` predicted labels to be judged at all.
+    """
 
     features: Threshold = Threshold(floor=0.4, noise=3.0)
     labels: Threshold = Threshold(floor=0.1, noise=1.5)
     drift_share: float = 0.1
+    min_label_rows: int = 10
+    calibration: Calibration | None = None
+
+    def feature_threshold(self, name: str, n: int, m: int) -> float:
+        """The distance at which feature ``name`` drifts in a batch of ``n`` rows."""
+        found = self.calibration.feature_thresholds if self.calibration else {}
+        return max(found.get(name, self.features.floor), self.features.at(n, m))
+
+    def share_threshold(self) -> float:
+        """The share of drifted features at which a batch drifts."""
+        calibrated = self.calibration.drift_share if self.calibration else 0.0
+        return max(self.drift_share, calibrated)
+
+    def label_threshold(self, n: int, m: int) -> float:
+        """The Jensen-Shannon distance at which the label distribution drifts."""
+        calibrated = self.calibration.label_threshold if self.calibration else None
+        return max(calibrated or self.labels.floor, self.labels.at(n, m))
 
 
 @dataclass
 class DriftResult:
-    """Drift of one current batch against the reference; ``snapshot`` is Evidently's report."""
+    """Drift of one current batch against the reference; ``snapshot`` is Evidently's report.
+
+    ``reason`` says why nothing could be judged (an empty batch); ``skipped`` names the features
+    left out and why (no value in the batch or in the reference); ``label_reason`` why the
+    labels were not judged.
+    """
 
     reference_rows: int
     current_rows: int
     scores: pd.Series
-    feature_threshold: float
+    thresholds: pd.Series
     drift_share_threshold: float
+    skipped: dict[str, str] = field(default_factory=dict)
+    reason: str | None = None
     label_shares: pd.DataFrame | None = None
     label_score: float | None = None
     label_threshold: float | None = None
+    label_reason: str | None = None
+    calibrated: bool = False
     snapshot: Snapshot | None = field(default=None, repr=False)
 
     @property
     def drifted(self) -> list[str]:
-        """Features whose distance reaches the threshold, largest first."""
-        return self.scores.index[self.scores >= self.feature_threshold].tolist()
+        """Features whose distance reaches their threshold, largest first."""
+        past = self.scores >= self.thresholds.reindex(self.scores.index)
+        return self.scores.index[past].tolist()
 
     @property
     def drift_share(self) -> float:
-        """Share of the features that drifted (the drift score, 0 to 1)."""
-        return len(self.drifted) / len(self.scores)
+        """Share of the judged features that drifted (the drift score, 0 to 1)."""
+        return len(self.drifted) / len(self.scores) if len(self.scores) else 0.0
 
     @property
     def dataset_drift(self) -> bool:
-        """Whether the drift share reaches the configured share."""
-        return self.drift_share >= self.drift_share_threshold
+        """Whether the drift share reaches the threshold (never for a batch not judged)."""
+        return self.reason is None and self.drift_share >= self.drift_share_threshold
 
     @property
     def label_drift(self) -> bool | None:
-        """Whether the predicted-label distribution moved (None without labels)."""
+        """Whether the predicted-label distribution moved (None when not judged)."""
         if self.label_score is None or self.label_threshold is None:
             return None
         return self.label_score >= self.label_threshold
@@ -125,33 +189,34 @@ class DriftResult:
         return {
             "reference_rows": self.reference_rows,
             "current_rows": self.current_rows,
+            "reason": self.reason,
+            "calibrated": self.calibrated,
             "method": FEATURE_METHOD,
-            "feature_threshold": self.feature_threshold,
             "drift_share": self.drift_share,
             "drift_share_threshold": self.drift_share_threshold,
             "dataset_drift": self.dataset_drift,
             "drifted_features": len(self.drifted),
+            "skipped_features": self.skipped,
             "top_features": {k: float(v) for k, v in self.scores.head(top).items()},
             "scores": {k: float(v) for k, v in self.scores.items()},
+            "thresholds": {k: float(v) for k, v in self.thresholds.items()},
             "label_method": LABEL_METHOD,
             "label_score": self.label_score,
             "label_threshold": self.label_threshold,
             "label_drift": self.label_drift,
+            "label_reason": self.label_reason,
             "label_shares": None
             if self.label_shares is None
             else self.label_shares.to_dict(orient="index"),
         }
 
 
-def _finite(frame: pd.DataFrame, columns: list[str], name: str) -> pd.DataFrame:
-    """The feature columns as floats, infinities as NaN; fails on missing or empty columns."""
+def _numeric(frame: pd.DataFrame, columns: list[str], name: str) -> pd.DataFrame:
+    """The feature columns as floats, infinities as NaN; fails naming missing columns."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"{name} lacks {len(missing)} feature column(s): {missing[:5]}")
     values = frame[columns].astype("float64").replace([np.inf, -np.inf], np.nan)
-    empty = values.columns[values.isna().all()].tolist()
-    if empty:
-        raise ValueError(f"{name} has no finite value in column(s) {empty[:5]}")
     return values.reset_index(drop=True)
 
 
@@ -180,35 +245,138 @@ def _label_shares(reference: pd.Series, current: pd.Series) -> pd.DataFrame:
     )
 
 
+def reference_labels(reference: pd.DataFrame) -> pd.Series | None:
+    """What production's predicted labels are compared with: the reference model's predictions
+    on the reference (``predicted``), else the true labels (``label``; a less accurate model
+    then looks drifted on undrifted data)."""
+    for column in (PREDICTED, LABEL):
+        if column in reference:
+            return reference[column].astype(str).reset_index(drop=True)
+    return None
+
+
+def _distances(reference: pd.DataFrame, current: pd.DataFrame) -> tuple[pd.Series, dict]:
+    """Per-feature normed Wasserstein distance of the features with values on both sides, and
+    the reason each other feature was skipped."""
+    scores, skipped = {}, {}
+    for column in current.columns:
+        if reference[column].notna().sum() == 0:
+            skipped[column] = "no value in the reference"
+        elif current[column].notna().sum() == 0:
+            skipped[column] = "no value in this batch"
+        else:
+            scores[column] = _test(FEATURE_METHOD, "num", reference[column], current[column])
+    return pd.Series(scores, dtype=float), skipped
+
+
 def compare(
     reference: pd.DataFrame,
     current: pd.DataFrame,
     config: DriftConfig = DriftConfig(),
     report: bool = True,
 ) -> DriftResult:
-    """Drift of ``current`` against ``reference`` on the 88 features and the ``label`` column.
+    """Drift of ``current`` against ``reference`` on the 88 features and the labels.
 
-    Both frames need the 88 eGeMAPS columns; the label distributions are compared when both
-    have a ``label`` column. ``report=True`` also runs the Evidently report (about 10 s) kept
-    as ``snapshot`` for :func:`save`; the figures are the same either way.
+    Both frames need the 88 eGeMAPS columns. Current ``label`` (the served model's predictions)
+    is compared with :func:`reference_labels` when both exist. A batch with no rows, a feature
+    without values and labels too few to judge get a reason instead of an error.
+    ``report=True`` also runs the Evidently report (seconds) kept as ``snapshot`` for
+    :func:`save`; the figures are the same either way.
     """
     columns = list(feature_names())
-    ref, cur = _finite(reference, columns, "reference"), _finite(current, columns, "current")
+    ref = _numeric(reference, columns, "reference")
+    cur = _numeric(current, columns, "current")
     n, m = len(cur), len(ref)
-    scores = pd.Series(
-        {c: _test(FEATURE_METHOD, "num", ref[c], cur[c]) for c in columns}
-    ).sort_values(ascending=False, kind="stable")
-    result = DriftResult(m, n, scores, config.features.at(n, m), config.drift_share)
-    if LABEL in reference and LABEL in current:
-        ref_labels = reference[LABEL].astype(str).reset_index(drop=True)
-        cur_labels = current[LABEL].astype(str).reset_index(drop=True)
-        ref[LABEL], cur[LABEL] = ref_labels, cur_labels
-        result.label_shares = _label_shares(ref_labels, cur_labels)
-        result.label_score = _test(LABEL_METHOD, "cat", ref_labels, cur_labels)
-        result.label_threshold = config.labels.at(n, m)
+    if n == 0:
+        empty = pd.Series(dtype=float)
+        return DriftResult(m, 0, empty, empty, config.share_threshold(), reason="no rows")
+    scores, skipped = _distances(ref, cur)
+    scores = scores.sort_values(ascending=False, kind="stable")
+    thresholds = pd.Series({c: config.feature_threshold(c, n, m) for c in scores.index})
+    result = DriftResult(
+        m, n, scores, thresholds, config.share_threshold(), skipped,
+        calibrated=config.calibration is not None,
+    )  # fmt: skip
+    ref_labels = reference_labels(reference)
+    if ref_labels is not None and LABEL in current:
+        _judge_labels(result, ref_labels, current[LABEL], config)
+        if result.label_score is not None:
+            ref[LABEL] = ref_labels
+            cur[LABEL] = current[LABEL].astype(str).reset_index(drop=True)
     if report:
         result.snapshot = _report(ref, cur, result)
     return result
+
+
+def _judge_labels(
+    result: DriftResult, reference: pd.Series, current: pd.Series, config: DriftConfig
+) -> None:
+    labelled = current.dropna().astype(str).reset_index(drop=True)
+    if len(labelled) < config.min_label_rows:
+        result.label_reason = (
+            f"only {len(labelled)} predicted label(s); at least {config.min_label_rows} needed"
+        )
+        return
+    result.label_shares = _label_shares(reference, labelled)
+    result.label_score = _test(LABEL_METHOD, "cat", reference, labelled)
+    result.label_threshold = config.label_threshold(len(labelled), len(reference))
+
+
+def calibrate(
+    reference: pd.DataFrame,
+    config: DriftConfig = DriftConfig(),
+    quantile: float = 0.95,
+    days_per_child: int = 6,
+    min_children: int = 8,
+    seed: int = 0,
+) -> Calibration:
+    """Thresholds from single-child batches of the reference (see :class:`Calibration`).
+
+    ``reference`` needs ``child_id`` (and ``predicted`` or ``label`` for the label threshold).
+    Each child is compared with the other children, whole and in ``days_per_child - 1`` random
+    subsets of its clips (of random size, from ``config.min_label_rows`` up), as days of
+    different lengths. Raises ``ValueError`` with fewer than ``min_children`` children.
+    """
+    children = reference["child_id"].astype(str).to_numpy()
+    names = pd.unique(children)
+    if len(names) < min_children:
+        raise ValueError(
+            f"{len(names)} children in the reference; calibrating on single-child batches needs "
+            f"at least {min_children}"
+        )
+    rng = np.random.default_rng(seed)
+    columns = list(feature_names())
+    values = _numeric(reference, columns, "reference")
+    labels = reference_labels(reference)
+    distances, label_scores, sizes = [], [], []
+    for name in names:
+        own = np.flatnonzero(children == name)
+        rest = np.flatnonzero(children != name)
+        low = min(config.min_label_rows, len(own))
+        sizes_drawn = rng.integers(low, len(own) + 1, days_per_child - 1)
+        batches = [own] + [rng.choice(own, s, replace=False) for s in sizes_drawn]
+        for batch in batches:
+            scores, _ = _distances(values.iloc[rest], values.iloc[batch])
+            distances.append(scores.reindex(columns))
+            sizes.append((len(batch), len(rest)))
+            if labels is not None and len(batch) >= config.min_label_rows:
+                label_scores.append(
+                    _test(LABEL_METHOD, "cat", labels.iloc[rest], labels.iloc[batch])
+                )
+    table = pd.DataFrame(distances)
+    thresholds = table.quantile(quantile).fillna(config.features.floor)
+    shares = [
+        float(np.mean([row[c] >= max(thresholds[c], config.features.at(n, m)) for c in columns]))
+        for (_, row), (n, m) in zip(table.iterrows(), sizes, strict=True)
+    ]
+    return Calibration(
+        feature_thresholds={c: float(v) for c, v in thresholds.items()},
+        drift_share=float(np.quantile(shares, quantile)),
+        label_threshold=float(np.quantile(label_scores, quantile)) if label_scores else None,
+        quantile=quantile,
+        children=len(names),
+        batches=len(table),
+    )
 
 
 def _report(reference: pd.DataFrame, current: pd.DataFrame, result: DriftResult) -> Snapshot:
@@ -222,7 +390,7 @@ def _report(reference: pd.DataFrame, current: pd.DataFrame, result: DriftResult)
         DataDriftPreset(
             columns=columns,
             method=FEATURE_METHOD,
-            threshold=result.feature_threshold,
+            per_column_threshold={c: float(v) for c, v in result.thresholds.items()},
             drift_share=result.drift_share_threshold,
         )
     ]
@@ -234,21 +402,25 @@ def _report(reference: pd.DataFrame, current: pd.DataFrame, result: DriftResult)
         )
     definition = DataDefinition(numerical_columns=columns, categorical_columns=categorical)
     return Report(metrics).run(
-        Dataset.from_pandas(current, data_definition=definition),
-        Dataset.from_pandas(reference, data_definition=definition),
+        Dataset.from_pandas(current[[*columns, *categorical]], data_definition=definition),
+        Dataset.from_pandas(reference[[*columns, *categorical]], data_definition=definition),
     )
 
 
 def save(result: DriftResult, html_uri: str) -> dict[str, str]:
     """Write the Evidently HTML report and a JSON file (our figures + Evidently's metrics).
 
-    The JSON goes beside the HTML with a ``.json`` suffix; both may be local or ``s3://``.
+    The JSON goes beside the HTML with a ``.json`` suffix; both may be local or ``s3://``. A
+    batch that could not be judged (no Evidently report) gets a page saying why.
     """
-    if result.snapshot is None:
-        raise ValueError("no Evidently report: call compare(..., report=True)")
     json_uri = re.sub(r"(\.html?)?$", ".json", html_uri, count=1)
-    document = {**result.summary(), "evidently": json.loads(result.snapshot.json())}
-    storage.write_bytes(html_uri, result.snapshot.get_html_str(as_iframe=False).encode())
+    document: dict[str, object] = result.summary()
+    if result.snapshot is not None:
+        document["evidently"] = json.loads(result.snapshot.json())
+        page = result.snapshot.get_html_str(as_iframe=False)
+    else:
+        page = render("VocalBaby drift report", [("Not judged", [result.reason or ""])])
+    storage.write_bytes(html_uri, page.encode())
     storage.write_bytes(json_uri, json.dumps(document, indent=2).encode())
     return {"html": html_uri, "json": json_uri}
 

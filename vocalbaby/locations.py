@@ -63,6 +63,11 @@ class Locations:
         return self.path("models")
 
     @property
+    def reports(self) -> str:
+        """The pipeline's HTML/CSV/JSON reports (model comparison, learning curve, evaluation)."""
+        return self.path("reports")
+
+    @property
     def annotated_clips(self) -> str:
         """The export of the annotation store as a dataset (the ``annotated_clips`` asset)."""
         return self.path("annotated_clips")

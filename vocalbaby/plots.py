@@ -43,16 +43,17 @@ def optimisation_history_png(trials: pd.DataFrame) -> bytes:
 
 
 def comparison_png(table: pd.DataFrame, chance: float = 1 / len(CLASSES)) -> bytes:
-    """Mean grouped-CV UAR of each model with its interval (``uar_mean``, ``ci_low/high``)."""
-    order = table.sort_values("uar_mean")
+    """Pooled out-of-fold UAR of each model with its child-bootstrap interval (``model``,
+    ``uar``, ``uar_low``, ``uar_high``)."""
+    order = table.sort_values("uar")
     fig, ax = pyplot().subplots(figsize=(6.4, 0.45 * len(order) + 1.2), dpi=100)
-    low = (order["uar_mean"] - order["ci_low"]).clip(lower=0)
-    high = (order["ci_high"] - order["uar_mean"]).clip(lower=0)
-    ax.errorbar(order["uar_mean"], range(len(order)), xerr=[low, high], fmt="o", capsize=4)
+    low = (order["uar"] - order["uar_low"]).clip(lower=0)
+    high = (order["uar_high"] - order["uar"]).clip(lower=0)
+    ax.errorbar(order["uar"], range(len(order)), xerr=[low, high], fmt="o", capsize=4)
     ax.axvline(chance, color="grey", linestyle=":", label=f"chance ({chance:.2f})")
-    ax.set_yticks(range(len(order)), order.index)
+    ax.set_yticks(range(len(order)), order["model"])
     ax.set_xlim(0, 1)
-    ax.set_xlabel("UAR (mean over child-disjoint folds, 95% CI)")
+    ax.set_xlabel("UAR of pooled out-of-fold predictions (95% CI, children resampled)")
     ax.legend(loc="lower right")
     return png(fig)
 
@@ -60,10 +61,12 @@ def comparison_png(table: pd.DataFrame, chance: float = 1 / len(CLASSES)) -> byt
 def learning_curve_png(curve: pd.DataFrame, chance: float = 1 / len(CLASSES)) -> bytes:
     """UAR against the share of training children, one line (and CI band) per model."""
     fig, ax = pyplot().subplots(figsize=(8, 4), dpi=100)
-    for name, rows in curve.groupby("model", sort=False):
+    for name, rows in curve.sort_values("fraction").groupby("model", sort=False):
         share = 100 * rows["fraction"]
-        (line,) = ax.plot(share, rows["uar_mean"], marker="o", label=name)
-        ax.fill_between(share, rows["ci_low"], rows["ci_high"], color=line.get_color(), alpha=0.06)
+        (line,) = ax.plot(share, rows["uar"], marker="o", label=name)
+        ax.fill_between(
+            share, rows["uar_low"], rows["uar_high"], color=line.get_color(), alpha=0.06
+        )
     ax.axhline(chance, color="grey", linestyle=":", label="chance")
     ax.set_xlabel("training children (% of each fold's training part)")
     ax.set_ylabel("UAR on held-out children (95% CI)")

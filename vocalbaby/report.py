@@ -122,6 +122,11 @@ def evaluation_sections(
                 + f"; accuracy {result['accuracy']:.3f}.",
                 f"Promotion gate {verdict}.",
                 gate_table(gate),
+                *(
+                    ["Not judged (absent from the test split): " + ", ".join(gate["not_judged"])]
+                    if gate.get("not_judged")
+                    else []
+                ),
             ],
         ),
         (
@@ -134,7 +139,15 @@ def evaluation_sections(
         ),
         (
             "Baselines on the same split",
-            [scores_table({"model": result} | evaluation["baselines"])],
+            [
+                scores_table({"model": result} | evaluation["baselines"]),
+                interval_text(
+                    "UAR of the model minus the ComParE recipe's",
+                    evaluation["difference_to_compare_recipe"],
+                    found["level"],
+                )
+                + ", children resampled together for both (paired bootstrap).",
+            ],
         ),
         (
             "Confusion matrices",

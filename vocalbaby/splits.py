@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -12,12 +12,18 @@ from sklearn.model_selection import StratifiedGroupKFold
 SPLITS = ("train", "valid", "test")
 
 
+SEARCHED_SEEDS = 25  # test splits tried to give every class its minimum of test clips
+
+
 @dataclass(frozen=True)
 class SplitResult:
-    """The split of each clip, and whether children could be kept apart."""
+    """The split of each clip, whether children could be kept apart, and the test split's
+    clips per class against the minimum asked for (``short``: classes below it)."""
 
     split: pd.Series
     grouped_by_child: bool
+    test_counts: dict[str, int] = field(default_factory=dict)
+    short: dict[str, int] = field(default_factory=dict)
 
 
 def groups(manifest: pd.DataFrame) -> pd.Series:
@@ -54,25 +60,59 @@ def _holdout(labels: np.ndarray, group_ids: np.ndarray, fraction: float, seed: i
     return mask
 
 
+def _test_split(
+    labels: np.ndarray, group_ids: np.ndarray, fraction: float, seed: int, minimum: int
+) -> tuple[np.ndarray, dict[str, int]]:
+    """The first grouped hold-out (seeds ``seed``, ``seed + 1``, ...) that gives each class
+    ``minimum`` test clips (or the share of its clips ``fraction`` promises, if fewer), else the
+    one closest to it; and the classes left short with their counts."""
+    names, totals = np.unique(labels, return_counts=True)
+    wanted = {n: min(minimum, int(c * fraction)) for n, c in zip(names, totals, strict=True)}
+    best, best_gap, best_short = None, None, {}
+    for attempt in range(SEARCHED_SEEDS if minimum else 1):
+        mask = _holdout(labels, group_ids, fraction, seed + 1000 * attempt)
+        counts = dict(zip(*np.unique(labels[mask], return_counts=True), strict=True))
+        short = {n: int(counts.get(n, 0)) for n in names if counts.get(n, 0) < wanted[n]}
+        gap = sum(wanted[n] - c for n, c in short.items())
+        if best is None or gap < best_gap:
+            best, best_gap, best_short = mask, gap, short
+        if not short:
+            break
+    return best, best_short
+
+
 def split(
-    manifest: pd.DataFrame, valid_fraction: float = 0.15, test_fraction: float = 0.2, seed: int = 0
+    manifest: pd.DataFrame,
+    valid_fraction: float = 0.15,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    min_test_clips: int = 0,
 ) -> SplitResult:
     """Assign each clip to train/valid/test, grouped by child and stratified by label.
 
-    Needs at least three groups (children, or clips when no child id is given).
+    With ``min_test_clips``, several grouped test splits are tried until every class has that
+    many test clips (a class with fewer clips in all: the share of them the test fraction
+    promises); the result says which classes stayed short. Needs at least three groups
+    (children, or clips when no child id is given).
     """
     group_ids = groups(manifest).to_numpy()
     labels = manifest["label"].to_numpy()
     if len(np.unique(group_ids)) < 3:
         raise ValueError("need at least 3 children (or clips) to make train/valid/test splits")
     split_of = np.full(len(manifest), "train", dtype=object)
-    test = _holdout(labels, group_ids, test_fraction, seed)
+    test, short = _test_split(labels, group_ids, test_fraction, seed, min_test_clips)
     split_of[test] = "test"
     rest = np.flatnonzero(~test)
     valid = _holdout(labels[rest], group_ids[rest], valid_fraction / (1 - test_fraction), seed + 1)
     split_of[rest[valid]] = "valid"
     grouped = bool(manifest["child_id"].notna().all())
-    return SplitResult(pd.Series(split_of, index=manifest.index, name="split"), grouped)
+    counts = pd.Series(labels[test]).value_counts()
+    return SplitResult(
+        pd.Series(split_of, index=manifest.index, name="split"),
+        grouped,
+        {str(k): int(v) for k, v in counts.items()},
+        short,
+    )
 
 
 def overlaps(manifest: pd.DataFrame, split_of: pd.Series) -> dict[str, list[str]]:

@@ -25,6 +25,27 @@ a gain) applied to all of its clips, its own mix of classes, and its own habits 
 vowels, consonants and sound kinds, and a habitual pitch, level and tilt for each kind). A
 classifier can therefore learn child-specific cues, and child-disjoint evaluation scores lower
 than a random split, as with real data.
+
+``difficulty`` (0 to 1, default 1) sets how much the classes overlap, the way real recordings
+do. At 0 every class keeps to its textbook description above (one acoustic feature alone then
+separates crying or laughing from the rest); at 1:
+
+- canonical and non-canonical babbling meet: canonical transitions up to 110 ms and weak bursts,
+  marginal babbling (transitions from 70 ms) is a third of the non-canonical clips;
+- fussing (quieter, shorter, less tense crying) is 40 % of crying, one- or two-burst chuckles
+  35 % of laughing;
+- junk holds voiced sounds: a sibling's canonical-like babble, infant-directed adult speech
+  with raised pitch;
+- a third of the infant clips have a background sound under them (adult speech, a sibling,
+  noise, clicks, hum), 8 to 20 dB below the infant;
+- channels vary more: reverberant rooms (RT60 up to 0.55 s), telephone-band recorders,
+  noise floors up to -30 dBFS;
+- some clips are ambiguous, as in crowd-sourced labels: 12 % of the canonical clips sound like
+  marginal babbling, 5 % of the non-canonical ones like canonical babbling, and a few crying,
+  laughing and junk clips sound non-canonical.
+
+Class shares follow BabbleCor's, except that no class falls below :data:`MIN_SHARE`, so a
+2000-clip demo has about 30 clips of its rarest class in a 20 % test split.
 """
 
 from __future__ import annotations
@@ -53,6 +74,7 @@ PROPORTIONS = {
     "laughing": 0.014,
 }
 MIN_PER_CLASS = 4
+MIN_SHARE = 0.09  # floor of a class's share (BabbleCor has 1.4 % laughing)
 CORPORA = ("synth-A", "synth-B", "synth-C")
 PEAK = 0.95
 
@@ -111,6 +133,7 @@ class Child:
     channel: np.ndarray = field(default_factory=lambda: np.array([[1.0, 0, 0, 1.0, 0, 0]]))
     noise_db: float = -60.0
     gain_db: float = 0.0
+    room: np.ndarray | None = None  # impulse response of the child's room, if reverberant
 
 
 @dataclass
@@ -133,9 +156,11 @@ class Score:
 
 
 def class_counts(clips: int) -> dict[str, int]:
-    """Clips per class: BabbleCor shares by largest remainder, at least 4 each from 100 clips."""
-    total = sum(PROPORTIONS.values())
-    quotas = {label: clips * share / total for label, share in PROPORTIONS.items()}
+    """Clips per class: BabbleCor shares floored at :data:`MIN_SHARE`, by largest remainder, at
+    least 4 each from 100 clips."""
+    shares = {label: max(share, MIN_SHARE) for label, share in PROPORTIONS.items()}
+    total = sum(shares.values())
+    quotas = {label: clips * share / total for label, share in shares.items()}
     counts = {label: int(q) for label, q in quotas.items()}
     by_remainder = sorted(quotas, key=lambda label: counts[label] - quotas[label])
     for label in by_remainder[: clips - sum(counts.values())]:
@@ -148,12 +173,13 @@ def class_counts(clips: int) -> dict[str, int]:
     return {label: counts[label] for label in CLASSES}
 
 
-def _make_children(clips: int, rng: np.random.Generator) -> list[Child]:
-    """Several children with their own age, voice and channel."""
-    return [_make_child(index, rng) for index in range(min(40, max(6, clips // 25)))]
+def _make_children(clips: int, rng: np.random.Generator, difficulty: float) -> list[Child]:
+    """Several children (about 30 clips each, 6 to 80) with their own age, voice and channel."""
+    count = min(80, max(6, clips // 30))
+    return [_make_child(index, rng, difficulty) for index in range(count)]
 
 
-def _make_child(index: int, rng: np.random.Generator) -> Child:
+def _make_child(index: int, rng: np.random.Generator, difficulty: float) -> Child:
     """One child; older children have larger vocal tracts (lower formants)."""
     age = int(rng.integers(2, 25))
     return Child(
@@ -166,9 +192,10 @@ def _make_child(index: int, rng: np.random.Generator) -> Child:
         breathiness=float(rng.uniform(0.03, 0.3)),
         habits={name: float(rng.lognormal(0.0, 0.7)) for name in _habit_names()},
         styles={kind: _make_style(rng) for kinds in KINDS.values() for kind in kinds},
-        channel=_make_channel(rng),
-        noise_db=float(rng.uniform(-62.0, -42.0)),
+        channel=_make_channel(rng, difficulty),
+        noise_db=float(rng.uniform(-62.0, -42.0 + 12.0 * difficulty)),
         gain_db=float(rng.uniform(-6.0, 6.0)),
+        room=_make_room(rng) if rng.random() < 0.6 * difficulty else None,
     )
 
 
@@ -186,12 +213,28 @@ def _make_style(rng: np.random.Generator) -> Style:
     )
 
 
-def _make_channel(rng: np.random.Generator) -> np.ndarray:
-    """A recording channel as second-order sections: high-pass, low-pass and one peaking EQ."""
+def _make_channel(rng: np.random.Generator, difficulty: float) -> np.ndarray:
+    """A recording channel as second-order sections: high-pass, low-pass and one peaking EQ;
+    with ``difficulty``, a quarter of the channels at most is telephone-band (300-3400 Hz)."""
     nyquist = SAMPLE_RATE / 2
-    highpass = signal.butter(2, rng.uniform(50.0, 250.0) / nyquist, "highpass", output="sos")
-    lowpass = signal.butter(4, rng.uniform(3000.0, 7500.0) / nyquist, output="sos")
+    phone = rng.random() < 0.25 * difficulty
+    low_cut, high_cut = (
+        (300.0, 3400.0) if phone else (rng.uniform(50, 250), rng.uniform(3e3, 7.5e3))
+    )
+    highpass = signal.butter(2, low_cut / nyquist, "highpass", output="sos")
+    lowpass = signal.butter(4, high_cut / nyquist, output="sos")
     return np.vstack([highpass, lowpass, _peaking_eq(rng)])
+
+
+def _make_room(rng: np.random.Generator) -> np.ndarray:
+    """A synthetic room impulse response: a direct path, then exponentially decaying noise with
+    an RT60 of 0.1-0.55 s, its energy 3-12 dB below the direct sound."""
+    rt60 = rng.uniform(0.1, 0.55)
+    length = int(min(rt60, 0.4) * SAMPLE_RATE)
+    tail = rng.standard_normal(length) * np.exp(-6.9 * np.arange(length) / (rt60 * SAMPLE_RATE))
+    tail *= _db(-rng.uniform(3.0, 12.0)) / max(_rms(tail) * np.sqrt(length), 1e-12)
+    tail[0] = 1.0
+    return tail
 
 
 def _peaking_eq(rng: np.random.Generator) -> np.ndarray:
@@ -338,7 +381,10 @@ def _render(score: Score, rng: np.random.Generator) -> np.ndarray:
 
 
 def _record(x: np.ndarray, child: Child, rng: np.random.Generator) -> np.ndarray:
-    """Add the child's noise floor, apply its channel and gain, keep peaks at or below PEAK."""
+    """Reverberate in the child's room, add its noise floor, apply its channel and gain, keep
+    peaks at or below PEAK."""
+    if child.room is not None:
+        x = signal.fftconvolve(x, child.room)[:N_SAMPLES]
     floor = _coloured_noise(rng, 1.0) * _db(child.noise_db + rng.uniform(-3.0, 3.0))
     y = signal.sosfilt(child.channel, x + floor) * _db(child.gain_db + rng.normal(0.0, 3.0))
     peak = np.abs(y).max()
@@ -401,7 +447,11 @@ def _sustained(child: Child, contour: np.ndarray, vowel: str, gate: np.ndarray) 
 
 
 def _babble(
-    rng: np.random.Generator, speaker: _Speaker, syllables: int, marginal: bool = False
+    rng: np.random.Generator,
+    speaker: _Speaker,
+    syllables: int,
+    marginal: bool = False,
+    difficulty: float = 0.0,
 ) -> Score:
     """A sequence of consonant-vowel syllables, often reduplicated ("bababa")."""
     consonant = _pick(rng, _CONSONANT_SHARES, speaker.habits)
@@ -420,7 +470,7 @@ def _babble(
             consonant = _pick(rng, _CONSONANT_SHARES, speaker.habits)
             vowel = _pick(rng, _VOWEL_SHARES, speaker.habits)
         span = (start, start + length * rng.uniform(0.85, 1.0))
-        _syllable(score, rng, consonant, vowel, speaker.scale, span, marginal)
+        _syllable(score, rng, consonant, vowel, speaker.scale, span, marginal, difficulty)
         start += length
     score.breath = score.breath + speaker.breathiness * score.voice
     return score
@@ -434,18 +484,24 @@ def _syllable(
     scale: float,
     span: tuple[float, float],
     marginal: bool,
+    difficulty: float,
 ) -> None:
     """Write one syllable into score over span (seconds).
 
     The consonant holds the formants at its locus; the vowel glides from there to its target in
     40-60 ms, or in 120-250 ms for a marginal syllable, whose consonant is only a voiced dip.
+    ``difficulty`` brings the two closer: canonical transitions up to 110 ms with weaker
+    bursts, marginal ones from 70 ms.
     """
     manner, (f2, f3), band = _CONSONANTS[consonant]
     start, end = span
     onset = start + min(rng.uniform(0.03, 0.07), 0.4 * (end - start))
     locus = np.array([250.0, f2, f3, _VOWELS[vowel][3]]) * scale
     target = _formants(vowel, scale)
-    transition = rng.uniform(0.12, 0.25) if marginal else rng.uniform(0.04, 0.06)
+    if marginal:
+        transition = rng.uniform(0.12 - 0.05 * difficulty, 0.25)
+    else:
+        transition = rng.uniform(0.04, 0.06 + 0.05 * difficulty)
     after = onset <= _TIME
     glide = _glide(onset, transition)[after]
     score.formants[:, after] = locus[:, None] + (target - locus)[:, None] * glide
@@ -457,7 +513,8 @@ def _syllable(
         score.voice = np.maximum(score.voice, rng.uniform(0.15, 0.4) * consonant_gate)
     elif manner == "stop":
         burst = _gate(onset - 0.012, onset + 0.004, 0.001, 0.012)
-        score.extra += 0.5 * burst * _band_noise(rng, *band)
+        strength = 0.5 * (1 - 0.6 * difficulty * rng.random())
+        score.extra += strength * burst * _band_noise(rng, *band)
         score.breath += 0.3 * _gate(onset, onset + 0.015, 0.002, 0.01)
     elif manner == "nasal":
         score.voice = np.maximum(score.voice, 0.35 * consonant_gate)
@@ -468,28 +525,27 @@ def _syllable(
         score.extra += 0.35 * consonant_gate * _band_noise(rng, *band)
 
 
-def _canonical(rng: np.random.Generator, child: Child) -> Score:
+def _canonical(rng: np.random.Generator, child: Child, difficulty: float) -> Score:
     """Canonical babbling: 1-3 CV syllables at infant f0 (250-400 Hz) and formants."""
     speaker = _infant(child, rng.uniform(250.0, 400.0))
-    score = _babble(rng, speaker, syllables=int(rng.choice([1, 2, 2, 3, 3])))
+    score = _babble(rng, speaker, int(rng.choice([1, 2, 2, 3, 3])), difficulty=difficulty)
     score.level_db = rng.uniform(-22.0, -15.0)
     score.tilt = rng.uniform(1.0, 1.4)
     score.jitter = rng.uniform(0.004, 0.012)
     return score
 
 
-def _marginal(rng: np.random.Generator, child: Child) -> Score:
+def _marginal(rng: np.random.Generator, child: Child, difficulty: float) -> Score:
     """Marginal babbling: syllable-like, but with slow transitions and no real closure."""
-    score = _babble(
-        rng, _infant(child, rng.uniform(250.0, 400.0)), int(rng.choice([1, 2, 2])), marginal=True
-    )
+    speaker = _infant(child, rng.uniform(250.0, 400.0))
+    score = _babble(rng, speaker, int(rng.choice([1, 2, 2])), True, difficulty)
     score.level_db = rng.uniform(-22.0, -15.0)
     score.tilt = rng.uniform(1.0, 1.4)
     score.jitter = rng.uniform(0.004, 0.012)
     return score
 
 
-def _vowel(rng: np.random.Generator, child: Child) -> Score:
+def _vowel(rng: np.random.Generator, child: Child, difficulty: float) -> Score:
     """A steady or slowly gliding vowel, sometimes a quiet, nasal quasi-vowel."""
     f0 = rng.uniform(250.0, 450.0)
     start, end = rng.uniform(0.0, 0.08), rng.uniform(0.3, 0.42)
@@ -511,7 +567,7 @@ def _vowel(rng: np.random.Generator, child: Child) -> Score:
     return score
 
 
-def _squeal(rng: np.random.Generator, child: Child) -> Score:
+def _squeal(rng: np.random.Generator, child: Child, difficulty: float) -> Score:
     """A squeal: very high f0 (700-1000 Hz), front vowel."""
     f0 = rng.uniform(700.0, 1000.0)
     gate = _gate(rng.uniform(0.0, 0.1), rng.uniform(0.25, 0.42), 0.03, 0.05)
@@ -524,7 +580,7 @@ def _squeal(rng: np.random.Generator, child: Child) -> Score:
     return score
 
 
-def _growl(rng: np.random.Generator, child: Child) -> Score:
+def _growl(rng: np.random.Generator, child: Child, difficulty: float) -> Score:
     """A growl: low f0 (150-250 Hz), strong jitter, subharmonics and breathiness."""
     f0 = rng.uniform(150.0, 250.0)
     gate = _gate(rng.uniform(0.0, 0.08), rng.uniform(0.28, 0.42), 0.04, 0.05)
@@ -539,7 +595,7 @@ def _growl(rng: np.random.Generator, child: Child) -> Score:
     return score
 
 
-def _cry(rng: np.random.Generator, child: Child) -> Score:
+def _cry(rng: np.random.Generator, child: Child, difficulty: float) -> Score:
     """Crying: long, loud, tense voicing at 400-600 Hz, arched contour, rich harmonics."""
     f0 = rng.uniform(400.0, 600.0)
     arch = 1 + rng.uniform(0.05, 0.2) * np.sin(np.pi * _TIME / CLIP_SECONDS)
@@ -558,7 +614,7 @@ def _cry(rng: np.random.Generator, child: Child) -> Score:
     return score
 
 
-def _laugh(rng: np.random.Generator, child: Child) -> Score:
+def _laugh(rng: np.random.Generator, child: Child, difficulty: float) -> Score:
     """Laughing: 50-80 ms voiced bursts at 4.5-7 Hz, each after a breathy "h"."""
     period = 1 / rng.uniform(4.5, 7.0)
     burst = rng.uniform(0.05, 0.08)
@@ -579,14 +635,14 @@ def _laugh(rng: np.random.Generator, child: Child) -> Score:
     return score
 
 
-def _silence(rng: np.random.Generator, child: Child) -> Score:
+def _silence(rng: np.random.Generator, child: Child, difficulty: float) -> Score:
     """Near-silence: an empty score, so only the room noise that recording adds is heard."""
     return Score(f0=np.full(N_SAMPLES, 100.0), formants=_tracks(_VOWELS["schwa"]), level_db=-90.0)
 
 
-def _noise(rng: np.random.Generator, child: Child) -> Score:
+def _noise(rng: np.random.Generator, child: Child, difficulty: float) -> Score:
     """Broadband or coloured noise, steady or rustling."""
-    score = _silence(rng, child)
+    score = _silence(rng, child, difficulty)
     score.extra = _coloured_noise(rng, rng.choice([0.0, 1.0, 2.0]))
     if rng.random() < 0.5:
         score.extra *= np.clip(1 + 1.5 * _smooth_noise(rng, rng.uniform(3.0, 15.0)), 0.0, None)
@@ -594,23 +650,74 @@ def _noise(rng: np.random.Generator, child: Child) -> Score:
     return score
 
 
-def _adult_speech(rng: np.random.Generator, child: Child) -> Score:
-    """Adult speech nearby: adult f0 (90-220 Hz) and formants, 1-2 syllables."""
+def _adult_speech(rng: np.random.Generator, child: Child, difficulty: float) -> Score:
+    """Adult speech nearby: adult f0 (90-220 Hz) and formants, 1-2 syllables; with
+    ``difficulty``, half of it at most infant-directed (a female voice raised to 200-320 Hz)."""
     female = rng.random() < 0.5
+    infant_directed = female and rng.random() < difficulty
+    f0 = rng.uniform(200.0, 320.0) if infant_directed else rng.uniform(160.0, 220.0)
     speaker = _Speaker(
-        f0=rng.uniform(160.0, 220.0) if female else rng.uniform(90.0, 140.0),
+        f0=f0 if female else rng.uniform(90.0, 140.0),
         scale=rng.uniform(1.05, 1.2) if female else rng.uniform(0.92, 1.05),
         breathiness=0.1,
         habits={},
     )
-    score = _babble(rng, speaker, syllables=int(rng.choice([1, 2, 2])))
+    score = _babble(rng, speaker, int(rng.choice([1, 2, 2])), difficulty=difficulty)
     score.level_db = rng.uniform(-32.0, -16.0)
     return score
 
 
-def _clicks(rng: np.random.Generator, child: Child) -> Score:
+def _child_speech(rng: np.random.Generator, child: Child, difficulty: float) -> Score:
+    """A sibling nearby: a young child's voice (f0 230-330 Hz, formants between an infant's and
+    an adult's) babbling consonant-vowel syllables, as canonical babbling does."""
+    speaker = _Speaker(rng.uniform(230.0, 330.0), rng.uniform(1.2, 1.35), 0.1, {})
+    score = _babble(rng, speaker, int(rng.choice([1, 2, 3])), difficulty=difficulty)
+    score.level_db = rng.uniform(-28.0, -14.0)
+    score.tilt = rng.uniform(1.0, 1.4)
+    return score
+
+
+def _fuss(rng: np.random.Generator, child: Child, difficulty: float) -> Score:
+    """Fussing: one or two short, moderately loud, less tense cry segments at 300-480 Hz."""
+    f0 = rng.uniform(300.0, 480.0)
+    contour = _contour(rng, f0, f0 * rng.uniform(0.85, 1.1), 0.05)
+    start = rng.uniform(0.0, 0.1)
+    gates = []
+    for _ in range(int(rng.choice([1, 2]))):
+        end = min(start + rng.uniform(0.1, 0.22), CLIP_SECONDS)
+        gates.append(_gate(start, end, 0.02, 0.03))
+        start = end + rng.uniform(0.03, 0.08)
+    gate = np.max(gates, axis=0)
+    score = _sustained(child, contour, _pick(rng, {"a": 1.0, "ae": 1.0, "e": 1.0}, {}), gate)
+    score.breath = score.breath + rng.uniform(0.05, 0.25) * gate
+    score.level_db = rng.uniform(-22.0, -12.0)
+    score.tilt = rng.uniform(0.8, 1.2)
+    score.jitter = rng.uniform(0.01, 0.03)
+    return score
+
+
+def _chuckle(rng: np.random.Generator, child: Child, difficulty: float) -> Score:
+    """A chuckle: one or two longer (80-150 ms) breathy voiced bursts, no steady rhythm."""
+    start = rng.uniform(0.0, 0.12)
+    gates = []
+    for _ in range(int(rng.choice([1, 2]))):
+        end = min(start + rng.uniform(0.08, 0.15), CLIP_SECONDS)
+        gates.append(_gate(start, end, 0.01, 0.03))
+        start = end + rng.uniform(0.06, 0.12)
+    gate = np.max(gates, axis=0)
+    f0 = rng.uniform(280.0, 450.0)
+    contour = _contour(rng, f0, f0 * rng.uniform(0.8, 1.0), 0.04)
+    score = _sustained(child, contour, _pick(rng, {"a": 1.0, "schwa": 1.0}, child.habits), gate)
+    score.breath = np.maximum(score.breath, rng.uniform(0.25, 0.45) * gate)
+    score.level_db = rng.uniform(-22.0, -14.0)
+    score.tilt = rng.uniform(0.9, 1.3)
+    score.jitter = rng.uniform(0.01, 0.025)
+    return score
+
+
+def _clicks(rng: np.random.Generator, child: Child, difficulty: float) -> Score:
     """Clicks and knocks: a few damped resonant impulses."""
-    score = _silence(rng, child)
+    score = _silence(rng, child, difficulty)
     for onset in rng.uniform(0.0, 0.35, rng.integers(1, 5)):
         ring = np.sin(2 * np.pi * rng.uniform(300.0, 4000.0) * (_TIME - onset))
         ring += 0.5 * rng.standard_normal(N_SAMPLES)
@@ -622,9 +729,9 @@ def _clicks(rng: np.random.Generator, child: Child) -> Score:
     return score
 
 
-def _hum(rng: np.random.Generator, child: Child) -> Score:
+def _hum(rng: np.random.Generator, child: Child, difficulty: float) -> Score:
     """Mains hum: 50 or 60 Hz and its harmonics."""
-    score = _silence(rng, child)
+    score = _silence(rng, child, difficulty)
     mains = rng.choice([50.0, 60.0])
     for order in range(1, 9):
         phase = rng.uniform(0, 2 * np.pi)
@@ -634,47 +741,84 @@ def _hum(rng: np.random.Generator, child: Child) -> Score:
     return score
 
 
-ScoreMaker = Callable[[np.random.Generator, Child], Score]
-# label -> kind -> (share within the label, score maker)
-KINDS: dict[str, dict[str, tuple[float, ScoreMaker]]] = {
-    "canonical": {"babble": (1.0, _canonical)},
+ScoreMaker = Callable[[np.random.Generator, Child, float], Score]
+# label -> kind -> (share within the label at difficulty 0, share at difficulty 1, score maker)
+KINDS: dict[str, dict[str, tuple[float, float, ScoreMaker]]] = {
+    "canonical": {"babble": (1.0, 1.0, _canonical)},
     "non_canonical": {
-        "vowel": (0.5, _vowel),
-        "marginal": (0.15, _marginal),
-        "squeal": (0.15, _squeal),
-        "growl": (0.2, _growl),
+        "vowel": (0.5, 0.35, _vowel),
+        "marginal": (0.15, 0.35, _marginal),
+        "squeal": (0.15, 0.1, _squeal),
+        "growl": (0.2, 0.2, _growl),
     },
-    "crying": {"cry": (1.0, _cry)},
-    "laughing": {"laugh": (1.0, _laugh)},
+    "crying": {"cry": (1.0, 0.5, _cry), "fuss": (0.0, 0.5, _fuss)},
+    "laughing": {"laugh": (1.0, 0.55, _laugh), "chuckle": (0.0, 0.45, _chuckle)},
     "junk": {
-        "silence": (0.25, _silence),
-        "noise": (0.2, _noise),
-        "adult_speech": (0.3, _adult_speech),
-        "clicks": (0.1, _clicks),
-        "hum": (0.15, _hum),
+        "silence": (0.25, 0.15, _silence),
+        "noise": (0.2, 0.15, _noise),
+        "adult_speech": (0.3, 0.25, _adult_speech),
+        "child_speech": (0.0, 0.2, _child_speech),
+        "clicks": (0.1, 0.1, _clicks),
+        "hum": (0.15, 0.15, _hum),
     },
 }
-
+# label -> (the label its ambiguous clips sound like, share of ambiguous clips at difficulty 1)
+AMBIGUOUS = {
+    "canonical": ("non_canonical", 0.18),
+    "non_canonical": ("canonical", 0.08),
+    "crying": ("non_canonical", 0.06),
+    "laughing": ("non_canonical", 0.06),
+    "junk": ("non_canonical", 0.05),
+}
+BACKGROUND_KINDS = ("adult_speech", "child_speech", "noise", "clicks", "hum")
+BACKGROUND_SHARE = 0.5  # of the infant clips, at difficulty 1
 
 _NEUTRAL_CHILD = Child("neutral", 12, "F", CORPORA[0])
 
 
-def synthesize(
-    label: str, rng: np.random.Generator, child: Child | None = None, kind: str | None = None
-) -> np.ndarray:
-    """One recorded clip (float64, N_SAMPLES) of a label; kind picks a sub-type of KINDS[label].
+def _kind_shares(label: str, difficulty: float) -> dict[str, float]:
+    return {kind: a + (b - a) * difficulty for kind, (a, b, _) in KINDS[label].items()}
 
-    Without a child, a neutral voice with a flat channel and -60 dBFS noise floor is used.
-    """
-    child = child or _NEUTRAL_CHILD
-    kinds = KINDS[label]
-    kind = kind or _pick(rng, {name: share for name, (share, _) in kinds.items()}, child.habits)
-    score = kinds[kind][1](rng, child)
+
+def _score(
+    label: str, kind: str, rng: np.random.Generator, child: Child, difficulty: float
+) -> Score:
+    """The score of one sound of ``kind`` with the child's style for that kind."""
+    score = KINDS[label][kind][2](rng, child, difficulty)
     style = child.styles.get(kind, Style())
     score.f0 = score.f0 * style.f0
     score.level_db += style.level_db
     score.tilt += style.tilt
-    return _record(_render(score, rng) * _db(score.level_db), child, rng)
+    return score
+
+
+def synthesize(
+    label: str,
+    rng: np.random.Generator,
+    child: Child | None = None,
+    kind: str | None = None,
+    difficulty: float = 0.0,
+) -> np.ndarray:
+    """One recorded clip (float64, N_SAMPLES) of a label; kind picks a sub-type of KINDS[label].
+
+    Without a child, a neutral voice with a flat channel and -60 dBFS noise floor is used.
+    Without a kind, ``difficulty`` sets the mix of kinds, how often the clip sounds like another
+    label (:data:`AMBIGUOUS`) and whether a background sound plays under an infant sound.
+    """
+    child = child or _NEUTRAL_CHILD
+    sounds_like = label
+    if kind is None:
+        other, share = AMBIGUOUS[label]
+        sounds_like = other if rng.random() < share * difficulty else label
+        kind = _pick(rng, _kind_shares(sounds_like, difficulty), child.habits)
+    score = _score(sounds_like, kind, rng, child, difficulty)
+    clip = _render(score, rng) * _db(score.level_db)
+    if sounds_like != "junk" and rng.random() < BACKGROUND_SHARE * difficulty:
+        extra = _score("junk", str(rng.choice(BACKGROUND_KINDS)), rng, child, difficulty)
+        background = _render(extra, rng)
+        relative = _db(-rng.uniform(8.0, 20.0)) * _rms(clip) / max(_rms(background), 1e-12)
+        clip = clip + background * relative
+    return _record(clip, child, rng)
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -682,19 +826,22 @@ def synthesize(
 
 def generate(
     out_dir: str | Path,
-    clips: int = 600,
+    clips: int = 2000,
     seed: int = 0,
+    difficulty: float = 1.0,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Write `clips` synthetic 0.4 s, 16 kHz mono PCM16 wav clips and metadata.csv into out_dir.
 
-    The same (clips, seed) always gives byte-identical files. Returns out_dir.
+    The same (clips, seed, difficulty) always gives byte-identical files. Returns out_dir.
     """
+    if not 0.0 <= difficulty <= 1.0:
+        raise ValueError(f"difficulty must be between 0 and 1, not {difficulty}")
     out = Path(out_dir)
     (out / "audio").mkdir(parents=True, exist_ok=True)
     plan_seed, clip_seeds = np.random.SeedSequence(seed).spawn(2)
     plan_rng = np.random.default_rng(plan_seed)
-    children = _make_children(clips, plan_rng)
+    children = _make_children(clips, plan_rng, difficulty)
     plan = _assign(class_counts(clips), len(children), plan_rng)
     rows: list[list[object]] = []
     for index, ((label, child_index), clip_seed) in enumerate(
@@ -703,7 +850,7 @@ def generate(
         child = children[child_index]
         clip_id = f"demo_{index:05d}"
         path = f"audio/{clip_id}.wav"
-        audio = synthesize(label, np.random.default_rng(clip_seed), child)
+        audio = synthesize(label, np.random.default_rng(clip_seed), child, None, difficulty)
         sf.write(out / path, np.round(audio * 32767).astype(np.int16), SAMPLE_RATE, "PCM_16")
         rows.append(
             [clip_id, path, label, child.child_id, child.age_months, child.gender, child.corpus]
@@ -711,7 +858,7 @@ def generate(
         if progress:
             progress(index, clips)
     _write_metadata(out / "metadata.csv", rows)
-    _write_readme(out / "README.md", clips, seed, len(children))
+    _write_readme(out / "README.md", clips, seed, difficulty, len(children))
     return out
 
 
@@ -723,13 +870,14 @@ def _write_metadata(path: Path, rows: list[list[object]]) -> None:
         writer.writerows(rows)
 
 
-def _write_readme(path: Path, clips: int, seed: int, children: int) -> None:
+def _write_readme(path: Path, clips: int, seed: int, difficulty: float, children: int) -> None:
     """A README that says the data is synthetic."""
     counts = ", ".join(f"{label} {n}" for label, n in class_counts(clips).items())
     path.write_text(
         "# Synthetic VocalBaby demo dataset\n\n"
         "THIS IS SYNTHETIC DATA, NOT REAL INFANT AUDIO. It was generated by "
-        f"`vocalbaby.synthetic.generate` (clips={clips}, seed={seed}) with a source-filter model "
+        f"`vocalbaby.synthetic.generate` (clips={clips}, seed={seed}, difficulty={difficulty:g}) "
+        "with a source-filter model "
         "that imitates BabbleCor-style classes; use it only for demos and tests.\n\n"
         f"- {clips} clips of 0.4 s, 16 kHz mono PCM16 in `audio/`, listed in `metadata.csv`\n"
         f"- {children} synthetic children, each with its own voice and recording channel\n"

@@ -6,10 +6,14 @@ training part, so no synthetic neighbour of a validation clip leaks into its fol
 
 from __future__ import annotations
 
+import hashlib
+import inspect
+import json
+import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Literal, Protocol
 
 import numpy as np
 import optuna
@@ -19,6 +23,7 @@ from imblearn.over_sampling import SMOTE, RandomOverSampler
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.utils.class_weight import compute_sample_weight
 
+from vocalbaby import provenance
 from vocalbaby.labels import CLASSES
 from vocalbaby.metrics import uar
 from vocalbaby.model import ModelBundle
@@ -155,42 +160,146 @@ def grouped_folds(
     return list(splitter.split(np.zeros(len(labels)), labels, groups))
 
 
+class Predictor(Protocol):
+    """A fitted model."""
+
+    def predict(self, features: pd.DataFrame) -> Sequence[str]:
+        """The predicted class of each row."""
+
+
+Params = Mapping[str, float | int]
+Fit = Callable[[pd.DataFrame, pd.Series, pd.Series, Params], Predictor]
+"""``fit(features, labels, groups, params)``: a fitted model (``groups`` for fits that hold
+children out themselves)."""
+
+
+def xgboost_fit(seed: int = 0, n_jobs: int = 1, balance: Balance = "smote") -> Fit:
+    """The pipeline's recipe as a :data:`Fit`: imputation, ``balance`` (SMOTE by default) and
+    XGBoost; parameters not given keep :data:`DEFAULT_PARAMS`."""
+
+    def fit(
+        features: pd.DataFrame, labels: pd.Series, groups: pd.Series, params: Params
+    ) -> Predictor:
+        return train(features, labels, DEFAULT_PARAMS | dict(params), seed, n_jobs, balance)
+
+    return fit
+
+
 def cross_validate(
     features: pd.DataFrame,
     labels: pd.Series,
     groups: pd.Series,
-    params: dict[str, float | int],
+    params: Params,
     folds: int = 5,
     seed: int = 0,
-    n_jobs: int = 1,
+    fit: Fit | None = None,
     on_fold: Callable[[int, float], None] | None = None,
 ) -> list[float]:
-    """UAR of each grouped fold; SMOTE runs inside each fold's training part only.
+    """UAR of each grouped fold of ``fit`` (default: the pipeline's XGBoost recipe); whatever
+    ``fit`` resamples (SMOTE) sees each fold's training part only.
 
     ``on_fold(index, running_mean)`` is called after each fold (Optuna pruning hooks in there).
     """
+    fit = fit or xgboost_fit(seed)
     features, labels, groups = (x.reset_index(drop=True) for x in (features, labels, groups))
     scores: list[float] = []
     for index, (train_idx, test_idx) in enumerate(grouped_folds(labels, groups, folds, seed)):
-        bundle = train(features.iloc[train_idx], labels.iloc[train_idx], params, seed, n_jobs)
-        scores.append(uar(labels.iloc[test_idx], bundle.predict(features.iloc[test_idx])))
+        model = fit(
+            features.iloc[train_idx], labels.iloc[train_idx], groups.iloc[train_idx], params
+        )
+        scores.append(uar(labels.iloc[test_idx], model.predict(features.iloc[test_idx])))
         if on_fold:
             on_fold(index, float(np.mean(scores)))
     return scores
 
 
-def suggest_params(trial: optuna.Trial) -> dict[str, float | int]:
-    """The XGBoost search space."""
-    return {
-        "max_depth": trial.suggest_int("max_depth", 2, 8),
-        "learning_rate": trial.suggest_float("learning_rate", 0.02, 0.3, log=True),
-        "num_boost_round": trial.suggest_int("num_boost_round", 50, 400, step=25),
-        "min_child_weight": trial.suggest_float("min_child_weight", 0.5, 10.0, log=True),
-        "subsample": trial.suggest_float("subsample", 0.6, 1.0),
-        "colsample_bytree": trial.suggest_float("colsample_bytree", 0.4, 1.0),
-        "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True),
-        "gamma": trial.suggest_float("gamma", 0.0, 2.0),
-    }
+def out_of_fold(
+    features: pd.DataFrame,
+    labels: pd.Series,
+    groups: pd.Series,
+    params: Params,
+    folds: int = 4,
+    seed: int = 0,
+    fit: Fit | None = None,
+) -> pd.Series:
+    """Each clip's prediction by the recipe trained without its child (grouped folds), indexed
+    like ``features``: how the model predicts children it never saw."""
+    fit = fit or xgboost_fit(seed)
+    predicted = pd.Series(index=features.index, dtype=object, name="predicted")
+    for train_idx, test_idx in grouped_folds(labels, groups, folds, seed):
+        model = fit(
+            features.iloc[train_idx], labels.iloc[train_idx], groups.iloc[train_idx], params
+        )
+        predicted.iloc[test_idx] = np.asarray(model.predict(features.iloc[test_idx]), dtype=object)
+    return predicted
+
+
+@dataclass(frozen=True)
+class Param:
+    """The range of one hyperparameter (Optuna's ``suggest_int`` / ``suggest_float``)."""
+
+    low: float
+    high: float
+    log: bool = False
+    step: float | None = None
+    integer: bool = False
+
+    def suggest(self, trial: optuna.Trial, name: str) -> float | int:
+        """A value for ``name`` from ``trial``."""
+        if self.integer:
+            step = int(self.step or 1)
+            return trial.suggest_int(name, int(self.low), int(self.high), step=step, log=self.log)
+        return trial.suggest_float(name, self.low, self.high, log=self.log, step=self.step)
+
+
+SearchSpace = Mapping[str, Param]
+XGBOOST_SPACE: dict[str, Param] = {
+    "max_depth": Param(2, 8, integer=True),
+    "learning_rate": Param(0.02, 0.3, log=True),
+    "num_boost_round": Param(50, 400, step=25, integer=True),
+    "min_child_weight": Param(0.5, 10.0, log=True),
+    "subsample": Param(0.6, 1.0),
+    "colsample_bytree": Param(0.4, 1.0),
+    "reg_lambda": Param(1e-3, 10.0, log=True),
+    "gamma": Param(0.0, 2.0),
+}
+
+
+def suggest(trial: optuna.Trial, space: SearchSpace) -> dict[str, float | int]:
+    """One point of ``space``."""
+    return {name: param.suggest(trial, name) for name, param in space.items()}
+
+
+def code_version() -> str:
+    """A digest of what decides a tuning result besides the data: this module's source and the
+    versions of the libraries it fits with."""
+    source = inspect.getsource(sys.modules[__name__]).encode()
+    versions = provenance.package_versions(
+        ("vocalbaby", "xgboost", "xgboost-cpu", "imbalanced-learn", "scikit-learn", "optuna")
+    )
+    return hashlib.sha256(source + json.dumps(versions, sort_keys=True).encode()).hexdigest()
+
+
+def study_name(
+    features: pd.DataFrame,
+    labels: pd.Series,
+    groups: pd.Series,
+    space: SearchSpace,
+    folds: int,
+    seed: int,
+    prefix: str = "vocalbaby",
+) -> str:
+    """A study name that changes whenever a stored study's trials no longer apply: other
+    features, labels (e.g. after annotators' corrections) or children, another search space,
+    folds or seed, or another version of the training code. A changed name starts a new study
+    and leaves the old one in the storage."""
+    digest = hashlib.sha256()
+    digest.update(provenance.frame_hash(features).encode())
+    digest.update("|".join(map(str, labels)).encode())
+    digest.update("|".join(map(str, groups)).encode())
+    digest.update(json.dumps({k: asdict(v) for k, v in space.items()}, sort_keys=True).encode())
+    digest.update(f"{folds}|{seed}|{code_version()}".encode())
+    return f"{prefix}-{digest.hexdigest()[:16]}"
 
 
 @dataclass(frozen=True)
@@ -202,6 +311,7 @@ class TuningResult:
     trials: pd.DataFrame
     study_name: str
     storage: str | None
+    resumed_trials: int = 0
 
 
 def tune(
@@ -213,16 +323,21 @@ def tune(
     folds: int = 5,
     storage: str | None = None,
     study_name: str = "vocalbaby",
-    n_jobs: int = 1,
+    fit: Fit | None = None,
+    space: SearchSpace = XGBOOST_SPACE,
+    first: Params | None = None,
     log: Log = print,
 ) -> TuningResult:
-    """Maximise grouped-CV UAR with seeded TPE and median pruning.
+    """Maximise grouped-CV UAR of ``fit`` (default: the pipeline's XGBoost recipe) over
+    ``space`` with seeded TPE and median pruning; ``first`` is tried first (e.g.
+    :data:`DEFAULT_PARAMS`).
 
     With ``storage`` (an Optuna RDB URL) the study persists and is shared: a re-run with the same
     name resumes, and several workers can tune one study. Trials are added until the study holds
     ``n_trials`` finished ones.
     """
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    fit = fit or xgboost_fit(seed)
     study = optuna.create_study(
         study_name=study_name,
         storage=storage,
@@ -231,10 +346,11 @@ def tune(
         sampler=optuna.samplers.TPESampler(seed=seed),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1),
     )
-    if not study.trials:
-        study.enqueue_trial(dict(DEFAULT_PARAMS))
-    started = time.perf_counter()
     finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    resumed = len(study.get_trials(states=finished))
+    if not study.trials and first:
+        study.enqueue_trial(dict(first))
+    started = time.perf_counter()
 
     def objective(trial: optuna.Trial) -> float:
         def report(fold: int, running: float) -> None:
@@ -242,17 +358,13 @@ def tune(
             if trial.should_prune():
                 raise optuna.TrialPruned()
 
-        params = suggest_params(trial)
+        params = suggest(trial, space)
         return float(
-            np.mean(cross_validate(features, labels, groups, params, folds, seed, n_jobs, report))
+            np.mean(cross_validate(features, labels, groups, params, folds, seed, fit, report))
         )
 
     def progress(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        done = len(
-            study.get_trials(
-                states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-            )
-        )
+        done = len(study.get_trials(states=finished))
         elapsed = time.perf_counter() - started
         value = "pruned" if trial.value is None else f"UAR {trial.value:.3f}"
         best = study.best_value if any(t.value is not None for t in study.trials) else float("nan")
@@ -261,9 +373,10 @@ def tune(
             f"{elapsed:.0f} s elapsed"
         )
 
-    remaining = n_trials - len(study.get_trials(states=finished))
-    if remaining > 0:
+    if n_trials - resumed > 0:
         stop = optuna.study.MaxTrialsCallback(n_trials, states=finished)
-        study.optimize(objective, n_trials=remaining, callbacks=[stop, progress])
+        study.optimize(objective, n_trials=n_trials - resumed, callbacks=[stop, progress])
     trials = study.trials_dataframe(attrs=("number", "value", "state", "params", "duration"))
-    return TuningResult(study.best_params, float(study.best_value), trials, study_name, storage)
+    return TuningResult(
+        study.best_params, float(study.best_value), trials, study_name, storage, resumed
+    )

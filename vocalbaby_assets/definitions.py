@@ -3,19 +3,15 @@
 ``defs`` is what ``dagster dev``, ``dagster-webserver`` and ``dagster api grpc`` load: settings
 from the ``VOCALBABY_*`` variables, resources for ``VOCALBABY_ENV``
 (:func:`vocalbaby_assets.resources.resources`). ``vocalbaby-pipeline train`` and the tests run
-``train_job`` from :func:`build_definitions` with their own settings, so nothing is wired twice.
+``train_job`` from :func:`build_definitions` with their own settings
+(:func:`vocalbaby_assets.runs.run_training`), so nothing is wired twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 from dagster import (
-    AssetKey,
     AssetSelection,
-    DagsterInstance,
     Definitions,
-    ExecuteInProcessResult,
     define_asset_job,
     load_asset_checks_from_modules,
     load_assets_from_modules,
@@ -63,24 +59,6 @@ def build_definitions(
         schedules=[nightly_drift],
         sensors=[prediction_log_sensor, annotations_sensor],
         resources=resources(settings or settings_from_env(), env or environment()),
-    )
-
-
-def run_training(
-    settings: VocalBabySettings,
-    run_config: Mapping[str, object] | None = None,
-    select: Sequence[str] | None = None,
-    instance: DagsterInstance | None = None,
-    env: str | None = None,
-) -> ExecuteInProcessResult:
-    """Run ``train_job`` in this process (all of it, or the assets named in ``select``, whose
-    upstream values are loaded from the IO manager); failures are returned, not raised."""
-    job = build_definitions(settings, env).resolve_job_def(train_job.name)
-    return job.execute_in_process(
-        run_config=dict(run_config or {}),
-        instance=instance or DagsterInstance.ephemeral(),
-        asset_selection=[AssetKey(name) for name in select] if select else None,
-        raise_on_error=False,
     )
 
 

@@ -12,11 +12,13 @@ import typer
 from tqdm import tqdm
 
 from vocalbaby import audio, dataset, evaluation, features, inference, metrics, splits, synthetic
+from vocalbaby.annotation import formats
 from vocalbaby.dataset import AUDIO_SUFFIXES
 from vocalbaby.labels import CLASSES
-from vocalbaby_cli.annotate import annotate, export_annotations
+from vocalbaby_cli.annotate import annotate, export_annotations, import_annotations
 from vocalbaby_cli.drift import drift
 from vocalbaby_cli.models import load_model
+from vocalbaby_cli.summarize import summarize
 
 app = typer.Typer(
     help="VocalBaby: classify infant vocalizations into canonical, non_canonical, crying, "
@@ -29,12 +31,20 @@ app = typer.Typer(
 @app.command("demo-data")
 def demo_data(
     out: Annotated[Path, typer.Argument(help="Folder to write metadata.csv and audio/ into.")],
-    clips: Annotated[int, typer.Option(min=10, help="Number of clips.")] = 600,
+    clips: Annotated[int, typer.Option(min=10, help="Number of clips.")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes).")] = 0,
+    difficulty: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="How much the classes overlap: 0 textbook classes, 1 like real recordings.",
+        ),
+    ] = 1.0,
 ) -> None:
     """Write the deterministic SYNTHETIC demo dataset (0.4 s, 16 kHz clips, 5 classes)."""
-    synthetic.generate(out, clips=clips, seed=seed)
-    typer.echo(f"wrote {clips} synthetic clips to {out} (seed {seed})")
+    synthetic.generate(out, clips=clips, seed=seed, difficulty=difficulty)
+    typer.echo(f"wrote {clips} synthetic clips to {out} (seed {seed}, difficulty {difficulty:g})")
 
 
 WORKERS_HELP = "Feature extraction threads (at most VOCALBABY_EXTRACT_THREADS)."
@@ -84,6 +94,9 @@ def evaluate(
 PROBABILITY_COLUMNS = list(CLASSES)
 
 
+OUT_SUFFIXES = (".csv", ".json", *formats.SUFFIXES[:3])
+
+
 @app.command()
 def predict(
     paths: Annotated[
@@ -94,7 +107,11 @@ def predict(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Write FILE.csv (one row per segment) or FILE.json; default: stdout."),
+        typer.Option(
+            help="Write FILE.csv (one row per segment, with probabilities), FILE.json, or a "
+            "lab format: FILE.TextGrid, FILE.eaf (one file per recording), FILE.rttm; "
+            "default: JSON on stdout."
+        ),
     ] = None,
     window: Annotated[
         float, typer.Option(min=0.1, help="Window length (s) for recordings longer than one.")
@@ -112,8 +129,8 @@ def predict(
     The same results as the service's /predict. The CSV is a pre-labelling sheet for annotation.
     Unreadable files are listed on stderr; the exit code is 1 only if every file failed.
     """
-    if out is not None and out.suffix.lower() not in {".csv", ".json"}:
-        raise typer.BadParameter("must end in .csv or .json", param_hint="--out")
+    if out is not None and out.suffix.lower() not in OUT_SUFFIXES:
+        raise typer.BadParameter(f"must end in {', '.join(OUT_SUFFIXES)}", param_hint="--out")
     files = _audio_files(paths)
     if not files:
         raise typer.BadParameter("no wav, flac or ogg files found", param_hint="PATHS")
@@ -172,6 +189,16 @@ def _write_predictions(
         _segment_rows(predictions).to_csv(out, index=False)
         typer.echo(f"wrote {len(predictions)} file(s) to {out}", err=True)
         return
+    if out is not None and out.suffix.lower() in formats.SUFFIXES:
+        timelines = [formats.from_prediction(p) for p in predictions]
+        try:
+            written = formats.write(timelines, out)
+        except formats.FormatError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--out") from exc
+        typer.echo(
+            f"wrote {len(predictions)} recording(s) to {', '.join(map(str, written))}", err=True
+        )
+        return
     document = json.dumps(
         {
             "model_version": model_version,
@@ -189,7 +216,12 @@ def _write_predictions(
 
 app.command("drift")(drift)
 app.command("annotate")(annotate)
+app.command(
+    "studio", help="The studio (the same as `annotate`): upload, review, summaries, exports."
+)(annotate)
 app.command("export-annotations")(export_annotations)
+app.command("import-annotations")(import_annotations)
+app.command("summarize")(summarize)
 
 if __name__ == "__main__":
     app()

@@ -13,7 +13,15 @@ import pandas as pd
 import typer
 
 from vocalbaby import dataset, features, storage
-from vocalbaby.drift import DriftResult, compare, manifest_features, read_log, save
+from vocalbaby.drift import (
+    DriftConfig,
+    DriftResult,
+    calibrate,
+    compare,
+    manifest_features,
+    read_log,
+    save,
+)
 
 SOURCE_HELP = (
     "a .parquet or .csv table with the 88 eGeMAPS columns (and optionally `label`), "
@@ -41,13 +49,25 @@ def _load(source: str, option: str) -> pd.DataFrame:
 
 
 def _text(result: DriftResult, files: dict[str, str]) -> str:
+    files_lines = [f"report: {files['html']}", f"figures: {files['json']}"]
+    if result.reason:
+        return "\n".join([f"not judged: {result.reason}", *files_lines])
     verdict = "DRIFT" if result.dataset_drift else "no drift"
+    thresholds = (
+        "calibrated per feature on single-child batches"
+        if result.calibrated
+        else (f"{result.thresholds.min():.2f} or more")
+    )
     lines = [
         f"drift share {result.drift_share:.1%} ({len(result.drifted)} of {len(result.scores)} "
         f"features; drift at {result.drift_share_threshold:.0%}): {verdict}",
-        f"a feature drifts at normed Wasserstein distance >= {result.feature_threshold:.2f}",
-        "largest distances:",
-        *(f"  {name:<45} {score:.3f}" for name, score in result.scores.head(10).items()),
+        f"a feature drifts at its normed Wasserstein threshold ({thresholds})",
+        "largest distances (threshold):",
+        *(
+            f"  {name:<45} {score:.3f} ({result.thresholds[name]:.3f})"
+            for name, score in result.scores.head(10).items()
+        ),
+        *(f"skipped {name}: {why}" for name, why in result.skipped.items()),
     ]
     if result.label_shares is not None:
         label_verdict = "DRIFT" if result.label_drift else "no drift"
@@ -56,7 +76,9 @@ def _text(result: DriftResult, files: dict[str, str]) -> str:
             f"(drift at {result.label_threshold:.3f}): {label_verdict}",
             result.label_shares.to_string(float_format="{:.3f}".format),
         ]
-    return "\n".join([*lines, f"report: {files['html']}", f"figures: {files['json']}"])
+    elif result.label_reason:
+        lines.append(f"labels not judged: {result.label_reason}")
+    return "\n".join([*lines, *files_lines])
 
 
 def drift(
@@ -65,10 +87,21 @@ def drift(
     out: Annotated[str, typer.Option(help="HTML report to write; the JSON figures go beside it.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
-    """Evidently data drift of CURRENT against REFERENCE: 88 features and label distribution."""
+    """Evidently data drift of CURRENT against REFERENCE: 88 features and label distribution.
+
+    With a child_id column in the reference (a dataset, or the pipeline's reference_features),
+    the thresholds are calibrated on single-child batches of it, the unit a day of production
+    usually is; labels are compared with the reference's `predicted` column when it has one.
+    """
     tables = _load(reference, "--reference"), _load(current, "--current")
+    config = DriftConfig()
+    if "child_id" in tables[0]:
+        try:
+            config = DriftConfig(calibration=calibrate(tables[0]))
+        except ValueError as exc:
+            typer.echo(f"thresholds not calibrated: {exc}", err=True)
     try:
-        result = compare(*tables)
+        result = compare(*tables, config)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     files = save(result, out)

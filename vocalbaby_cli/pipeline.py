@@ -31,12 +31,12 @@ def main() -> None:
 def _pipeline():
     """The code location's modules (Dagster is the ``pipeline`` extra)."""
     try:
-        from vocalbaby_assets import definitions, resources
+        from vocalbaby_assets import definitions, resources, runs
     except ImportError as exc:
         raise typer.BadParameter(
             f"the pipeline is not installed ({exc}): pip install 'vocalbaby[pipeline]'"
         ) from exc
-    return definitions, resources
+    return definitions, resources, runs
 
 
 @app.command()
@@ -48,13 +48,20 @@ def train(
     trials: Annotated[int, typer.Option(min=1, help="Optuna trials.")] = 12,
     demo_clips: Annotated[
         int, typer.Option(min=100, help="Clips in the synthetic demo set.")
-    ] = 1500,
+    ] = 2000,
     min_uar: Annotated[float, typer.Option(min=0, max=1, help="Promotion gate on test UAR.")] = 0.5,
     select: Annotated[
         list[str] | None,
         typer.Option(
             help="Materialize only this asset (repeat for more); the others' stored values are "
             "used. Default: the whole training graph."
+        ),
+    ] = None,
+    partition: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Extract only this shard of clip_feature_shards (repeat for more; another "
+            "process may run the others at the same time). Default: every shard, one by one."
         ),
     ] = None,
     log_level: Annotated[
@@ -68,7 +75,7 @@ def train(
     (VOCALBABY_DATASET_URI, VOCALBABY_ARTIFACTS_URI, VOCALBABY_ANNOTATIONS_URI, ...); the
     options above override them.
     """
-    definitions, resources = _pipeline()
+    definitions, resources, runs = _pipeline()
     from dagster import DagsterInstance, RunConfig
 
     from vocalbaby_assets.assets.evaluation import EvaluationConfig
@@ -87,7 +94,10 @@ def train(
         if unknown:
             raise typer.BadParameter(f"unknown asset(s) {unknown}", param_hint="--select")
         ops = {name: config for name, config in ops.items() if name in select}
-    result = definitions.run_training(
+    known_partitions = runs.SHARDS.get_partition_keys()
+    if set(partition or ()) - set(known_partitions):
+        raise typer.BadParameter(f"shards are {known_partitions}", param_hint="--partition")
+    result = runs.run_training(
         settings,
         run_config={
             **RunConfig(ops=ops).to_config_dict(),
@@ -95,6 +105,7 @@ def train(
         },
         select=select,
         instance=DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else None,
+        partitions=partition,
     )
     if not result.success:
         typer.echo("pipeline FAILED: see the log above (failed step or blocking check)", err=True)
@@ -119,7 +130,12 @@ def _summarise(evaluation: dict, settings: VocalBabySettings) -> None:
     typer.echo(metrics.format_text(report))
     typer.echo("\nbaselines on the same test split:")
     for name, base in evaluation["baselines"].items():
-        typer.echo(f"  {name:<12} UAR {base['uar']:.3f}  macro-F1 {base['macro_f1']:.3f}")
+        typer.echo(f"  {name:<26} UAR {base['uar']:.3f}  macro-F1 {base['macro_f1']:.3f}")
+    lead = evaluation["difference_to_compare_recipe"]
+    typer.echo(
+        f"  model - ComParE recipe: {lead['estimate']:+.3f} (95% CI {lead['low']:+.3f} to "
+        f"{lead['high']:+.3f}, paired bootstrap of children)"
+    )
     gate = evaluation["gate"]
     verdict = "PASSED" if gate["passed"] else "FAILED: " + "; ".join(gate["reasons"])
     typer.echo(f"\ngate ({len(gate['criteria'])} criteria): {verdict}")
@@ -141,7 +157,7 @@ def register(
     Refuses a bundle whose evaluation.json is missing or failed the promotion gate. Then
     `VOCALBABY_MODEL_TAG=<tag> bentoml build` packs it into a Bento.
     """
-    _, resources = _pipeline()
+    _, resources, _ = _pipeline()
     bundle_uri = model.resolve(uri)
     try:
         bundle = model.ModelBundle.load(bundle_uri)
@@ -156,6 +172,26 @@ def register(
         )
     card = model_card.build(bundle, evaluation, source=bundle_uri)
     typer.echo(resources.ModelRegistry().register(bundle, card, {"stage": "released"}))
+
+
+@app.command("import-model")
+def import_model(
+    uri: Annotated[
+        str,
+        typer.Argument(
+            help="An exported .bentomodel file, or the folder of exports (its latest.json: the "
+            "last gated model); local or s3://."
+        ),
+    ],
+) -> None:
+    """Import a model that bento_model exported after the gate into the BentoML store
+    ($BENTOML_HOME) and print its tag (the release workflow's step)."""
+    _, resources, _ = _pipeline()
+    try:
+        tag = resources.ModelRegistry.import_export(uri)
+    except FileNotFoundError as exc:
+        raise typer.BadParameter(f"{uri}: no exported model there", param_hint="URI") from exc
+    typer.echo(tag)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.servers.process import free_port, http_ok, start, stop, wait_until
+from tests.servers.process import free_port, http_answers, start, stop, wait_until
 from vocalbaby import audio, dataset, features, training
 
 LONG_RECORDING = "long.wav"
@@ -53,6 +55,19 @@ def make_review_folder(real_dev: Path, out: Path) -> Path:
 
 
 @pytest.fixture
+def recording_file(tmp_path: Path) -> str:
+    """1.6 s of noise at 16 kHz (for revisions whose audio the export cuts)."""
+    rng = np.random.default_rng(0)
+    path = tmp_path / "rec.wav"
+    sf.write(
+        path,
+        (0.1 * rng.standard_normal(int(1.6 * audio.SAMPLE_RATE))).astype(np.float32),
+        audio.SAMPLE_RATE,
+    )
+    return str(path)
+
+
+@pytest.fixture
 def review_folder(real_dev: Path, tmp_path: Path) -> Path:
     return make_review_folder(real_dev, tmp_path / "recordings")
 
@@ -64,20 +79,34 @@ class AnnotateServer:
     store: Path
 
 
+@contextmanager
+def running_annotate(
+    folder: Path,
+    tmp_path: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    command_name: str = "annotate",
+) -> Iterator[tuple[AnnotateServer, subprocess.Popen[bytes]]]:
+    """`vocalbaby annotate|studio FOLDER ARGS...` itself, as a user starts it, on a free
+    127.0.0.1 port."""
+    port = free_port()
+    store = tmp_path / "annotations"
+    log = tmp_path / "annotate.log"
+    command = [sys.executable, "-m", "vocalbaby_cli", command_name, str(folder)]
+    command += ["--port", str(port), "--store", str(store), *args]
+    proc = start(command, log, env={**os.environ, "USER": "", **(env or {})})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(http_answers(url + "/api/config"), proc, log, "vocalbaby annotate", timeout_s=90)
+        yield AnnotateServer(url, folder, store), proc
+    finally:
+        stop(proc)
+
+
 @pytest.fixture
 def annotate_server(
     review_folder: Path, small_model: Path, tmp_path: Path
 ) -> Iterator[AnnotateServer]:
-    """`vocalbaby annotate` itself, as a user starts it, on a free 127.0.0.1 port."""
-    port = free_port()
-    store = tmp_path / "annotations"
-    log = tmp_path / "annotate.log"
-    command = [sys.executable, "-m", "vocalbaby_cli", "annotate", str(review_folder)]
-    command += ["--port", str(port), "--store", str(store), "--model", str(small_model)]
-    proc = start(command, log, env={**os.environ, "USER": ""})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(http_ok(url + "/api/config"), proc, log, "vocalbaby annotate", timeout_s=90)
-        yield AnnotateServer(url, review_folder, store)
-    finally:
-        stop(proc)
+    """`vocalbaby annotate` with the small model, as a user starts it."""
+    with running_annotate(review_folder, tmp_path, "--model", str(small_model)) as (server, _):
+        yield server

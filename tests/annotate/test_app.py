@@ -29,7 +29,8 @@ def catalog(review_folder: Path, small_model: Path) -> Catalog:
 
 @pytest.fixture
 def client(catalog: Catalog, tmp_path: Path) -> TestClient:
-    return TestClient(create_app(catalog, AnnotationStore(str(tmp_path / "store")), "alice"))
+    app = create_app(catalog, AnnotationStore(str(tmp_path / "store")), "alice")
+    return TestClient(app, base_url="http://127.0.0.1")
 
 
 def suggestions(catalog: Catalog) -> dict[str, list]:
@@ -168,11 +169,11 @@ def test_a_stale_save_gets_409_with_who_saved_first(client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("payload", "status", "message"),
     [
-        (b"{nope", 400, "not a JSON object"),
+        (b"{nope", 400, "body: not valid JSON"),
         (body([], annotator="bad name"), 400, "annotator name"),
         (body([]), 400, "non-empty list"),
         (body([{"start_s": 0, "end_s": 0.4}], base=-1), 400, "base_revision"),
-        (body([{"start_s": 0, "end_s": 0.4, "label": "shout"}]), 400, "unknown label"),
+        (body([{"start_s": 0, "end_s": 0.4, "label": "shout"}]), 400, "segments[0].label"),
         (body([{"start_s": 0, "end_s": 0.4, "evil": 1}]), 400, "unknown field"),
         (
             body([{"start_s": 0, "end_s": 0.4, "label": "junk", "labelled_by": "mallory"}]),

@@ -39,14 +39,6 @@ def save(store: AnnotationStore, rec: str, who: str, audio_uri: str, segments, *
     return store.save(draft, latest.revision if latest else 0)
 
 
-@pytest.fixture
-def recording_file(tmp_path: Path) -> str:
-    rng = np.random.default_rng(0)
-    path = tmp_path / "rec.wav"
-    sf.write(path, (0.1 * rng.standard_normal(int(1.6 * RATE))).astype(np.float32), RATE)
-    return str(path)
-
-
 def test_kappa_matches_sklearn_on_matched_segments_even_with_moved_boundaries() -> None:
     a_labels = ["crying", "crying", "junk", "laughing", "junk", "canonical"]
     b_labels = ["crying", "junk", "junk", "laughing", "junk", "non_canonical"]
@@ -80,7 +72,7 @@ def test_export_writes_confirmed_segments_as_a_dataset(tmp_path: Path, recording
         recording_file,
         [
             seg(0.0, 0.4, "crying", suggested="junk"),
-            seg(0.4, 0.9, "junk", suggested="junk"),
+            seg(0.4, 0.9, "junk", suggested="junk"),  # one window, as the service cuts it
             seg(0.9, 1.2, "laughing", who=None, suggested="laughing"),  # not confirmed: left out
             seg(1.2, 1.23, "junk"),  # 30 ms: too short for a clip
         ],
@@ -96,8 +88,8 @@ def test_export_writes_confirmed_segments_as_a_dataset(tmp_path: Path, recording
     assert manifest["age_months"].tolist() == [11, 11]
     assert manifest["corpus"].unique().tolist() == ["annotations"]
     clip = audio.load(manifest["uri"][1])
-    assert clip.duration_s == pytest.approx(0.5, abs=1e-3)
-    original = audio.load(recording_file).samples[int(0.4 * RATE) : int(0.9 * RATE)]
+    assert clip.duration_s == pytest.approx(0.4, abs=1e-3)
+    original = audio.load(recording_file).samples[int(0.4 * RATE) : int(0.8 * RATE)]
     np.testing.assert_allclose(clip.samples, original, atol=1 / 2**15)
     assert result.corrected == 1
     assert result.skipped == [
@@ -105,6 +97,35 @@ def test_export_writes_confirmed_segments_as_a_dataset(tmp_path: Path, recording
     ]
     assert result.manifest["annotator"].unique().tolist() == ["alice"]
     assert result.manifest["model_version"].unique().tolist() == ["model-7"]
+
+
+def test_a_long_segment_is_cut_into_windows_as_the_service_cuts_it(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    samples = np.concatenate(
+        [0.1 * rng.standard_normal(int(1.2 * RATE)), np.zeros(int(0.4 * RATE))]
+    )
+    sf.write(tmp_path / "long.wav", samples.astype(np.float32), RATE)
+    store = AnnotationStore(str(tmp_path / "store"))
+    save(store, "long.wav", "alice", str(tmp_path / "long.wav"), [seg(0.0, 1.6, "crying")])
+
+    result = write_dataset(store, str(tmp_path / "out"))
+
+    manifest = dataset.read(tmp_path / "out")
+    assert result.manifest[["start_s", "end_s"]].values.tolist() == [
+        [0.0, 0.4],
+        [0.4, 0.8],
+        [0.8, 1.2],
+    ]
+    assert manifest["label"].unique().tolist() == ["crying"]
+    assert [audio.load(u).duration_s for u in manifest["uri"]] == pytest.approx([0.4] * 3)
+    assert manifest["clip_id"].is_unique
+    assert result.skipped == [
+        {
+            "recording": "long.wav",
+            "start_s": 1.2,
+            "reason": "silent window (the service does not classify it)",
+        }
+    ]
 
 
 def test_policies_for_recordings_with_several_annotators(
@@ -180,3 +201,42 @@ def test_export_annotations_command_prints_counts_and_kappa(
     )
     bad = CliRunner().invoke(app, ["export-annotations", str(tmp_path / "x"), "--policy", "vote"])
     assert bad.exit_code == 2 and "latest" in bad.output
+
+
+COLLIDING_NAMES = ["a b.wav", "a_b.wav", "a.b.wav", "x/y.wav", "x_y.wav"]
+
+
+def test_recordings_whose_names_slug_alike_get_distinct_clip_ids(
+    recording_file: str, tmp_path: Path
+) -> None:
+    store = AnnotationStore(str(tmp_path / "store"))
+    for name in COLLIDING_NAMES:
+        save(store, name, "ann", recording_file, (seg(0.0, 0.4, "junk"),))
+
+    result = write_dataset(store, str(tmp_path / "out"))
+
+    exported = dataset.read(tmp_path / "out")  # refuses duplicate clip ids
+    assert len(exported) == len(COLLIDING_NAMES) == exported["clip_id"].nunique()
+    assert sorted(result.manifest["recording"]) == sorted(COLLIDING_NAMES)
+    assert len(list((tmp_path / "out" / "audio").glob("*.wav"))) == len(COLLIDING_NAMES)
+
+
+def test_a_stored_revision_that_fails_the_checks_is_skipped_not_fatal(
+    recording_file: str, tmp_path: Path
+) -> None:
+    store = AnnotationStore(str(tmp_path / "store"))
+    save(store, "good.wav", "ann", recording_file, (seg(0.0, 0.4, "junk"),))
+    bad = Revision(
+        "bad.wav", "ann", 1, "t", recording_file, (seg(0.0, 0.4, "junk", suggested={"a": 1}),)
+    )
+    folder = tmp_path / "store" / "bad.wav" / "@ann"
+    folder.mkdir(parents=True)
+    (folder / "000001.json").write_bytes(bad.to_json())  # as the old app stored it
+
+    result = CliRunner().invoke(
+        app, ["export-annotations", str(tmp_path / "out"), "--store", str(tmp_path / "store")]
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "wrote 1 clip(s) from 1 recording(s)" in result.output
+    assert "skipped: bad.wav" in result.output and "suggested_label" in result.output

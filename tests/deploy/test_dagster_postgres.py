@@ -28,8 +28,8 @@ from tests.deploy.tools import DEPLOY, REPO
 from tests.pipeline.conftest import INGESTION
 from tests.servers.postgres import Postgres
 from vocalbaby import synthetic
-from vocalbaby_assets.definitions import run_training
 from vocalbaby_assets.resources import VocalBabySettings
+from vocalbaby_assets.runs import run_training
 
 pytestmark = pytest.mark.integration
 PRODUCTION = DEPLOY / "dagster" / "dagster.yaml"
@@ -101,19 +101,20 @@ def test_a_materialization_is_recorded_in_postgres(
         )
         assert result.success
     with DagsterInstance.from_config(str(home)) as reader:  # a new process would see the same
-        run = reader.get_run_by_id(result.run_id)
-        assert run is not None and run.status == DagsterRunStatus.SUCCESS
+        for run_id in result.run_ids:
+            run = reader.get_run_by_id(run_id)
+            assert run is not None and run.status == DagsterRunStatus.SUCCESS
         for key in ("raw_clips", "data_splits"):
             event = reader.get_latest_materialization_event(AssetKey(key))
-            assert event is not None and event.run_id == result.run_id
+            assert event is not None and event.run_id in result.run_ids
     engine = sqlalchemy.create_engine(postgres_server.url("dagster"), poolclass=sqlalchemy.NullPool)
     with engine.connect() as connection:
         rows = connection.execute(
             sqlalchemy.text(
                 "SELECT asset_key FROM event_logs "
-                "WHERE dagster_event_type = 'ASSET_MATERIALIZATION' AND run_id = :run"
-            ),
-            {"run": result.run_id},
+                "WHERE dagster_event_type = 'ASSET_MATERIALIZATION' AND run_id IN :runs"
+            ).bindparams(sqlalchemy.bindparam("runs", expanding=True)),
+            {"runs": result.run_ids},
         ).scalars()
         assert sorted(rows) == sorted(f'["{name}"]' for name in [*INGESTION, "data_splits"])
 

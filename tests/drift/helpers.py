@@ -10,14 +10,21 @@ import numpy as np
 import pandas as pd
 from dagster import DagsterInstance, ExecuteInProcessResult, RunConfig
 
-from tests.pipeline.conftest import INGESTION, QUIET, run_pipeline
+from tests.pipeline.conftest import FEATURES, INGESTION, QUIET, run_pipeline
 from vocalbaby.features import feature_names
 from vocalbaby.labels import CLASSES
 from vocalbaby_assets.assets.drift import DriftReportConfig, drift_job, log_days
 from vocalbaby_assets.definitions import build_definitions
 from vocalbaby_assets.resources import VocalBabySettings
 
-REFERENCE_ASSETS = [*INGESTION, "data_splits", "clip_features", "reference_features"]
+REFERENCE_ASSETS = [
+    *INGESTION,
+    "data_splits",
+    *FEATURES,
+    "tuned_hyperparameters",
+    "reference_features",
+    "drift_calibration",
+]
 
 
 @dataclass

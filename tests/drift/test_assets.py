@@ -9,6 +9,7 @@ import pandas as pd
 
 from tests.drift.helpers import DriftSetup, materialize_day, write_log
 from tests.pipeline.conftest import check_results, metadata
+from vocalbaby.labels import CLASSES
 from vocalbaby_assets.assets.drift import DriftReportConfig
 
 SHIFTED_DAY = "2026-11-02"
@@ -19,6 +20,8 @@ def test_reference_features_are_the_train_split(drift_setup: DriftSetup) -> None
     reference = pd.read_pickle(Path(drift_setup.settings.path("dagster", "reference_features")))
     assert sorted(reference.index) == sorted(clips.index[clips["split"] == "train"])
     assert reference["label"].equals(clips.loc[reference.index, "label"])
+    assert reference["predicted"].isin(CLASSES).all(), "out-of-fold predictions of the recipe"
+    assert reference["child_id"].nunique() >= 3
 
 
 def test_drift_report_of_a_shifted_day(
@@ -53,3 +56,15 @@ def test_drift_report_of_a_shifted_day(
     assert not checks["feature_drift"].passed
     assert checks["feature_drift"].severity.value == "ERROR"
     assert checks["label_drift"].passed  # the same clips, so the same labels
+
+
+def test_an_empty_day_is_reported_not_judged(drift_setup: DriftSetup) -> None:
+    day = "2026-11-05"
+    write_log(drift_setup.settings.locations.prediction_log, day, drift_setup.clips.head(0), 1)
+    result = materialize_day(drift_setup, day)
+    assert result.success
+    report = metadata(result, "drift_report")
+    assert report["not_judged"] == "no rows" and report["dataset_drift"] is False
+    checks = check_results(result)
+    assert checks["feature_drift"].passed and checks["label_drift"].passed
+    assert checks["feature_drift"].description == "not judged: no rows"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -29,7 +31,7 @@ def test_a_recording_channel_change_is_drift(
     shifted = drift.compare(reference, shifted_features.loc[clips], report=False)
     assert shifted.dataset_drift and not same.dataset_drift
     assert shifted.drift_share > same.drift_share + 0.1
-    assert "equivalentSoundLevel_dBp" in shifted.drifted  # 6 dB quieter
+    assert "equivalentSoundLevel_dBp" in shifted.drifted  # 20 dB quieter
     assert shifted.scores.is_monotonic_decreasing
     assert not shifted.label_drift  # same clips, same labels
 
@@ -62,8 +64,49 @@ def test_features_are_required_and_labels_optional(reference: pd.DataFrame) -> N
         drift.compare(reference, reference.drop(columns=feature_names()[0]), report=False)
     unlabelled = drift.compare(reference, reference.drop(columns="label"), report=False)
     assert unlabelled.label_score is None and unlabelled.label_drift is None
-    with pytest.raises(ValueError, match="no Evidently report"):
-        drift.save(unlabelled, "unused.html")
+
+
+def test_an_empty_day_missing_values_and_few_labels_get_reasons(
+    reference: pd.DataFrame, tmp_path
+) -> None:
+    empty = drift.compare(reference, reference.iloc[:0])
+    assert empty.reason == "no rows" and not empty.dataset_drift and empty.drift_share == 0.0
+    files = drift.save(empty, str(tmp_path / "empty.html"))
+    assert "no rows" in (tmp_path / "empty.html").read_text()
+    assert json.loads((tmp_path / "empty.json").read_text())["reason"] == "no rows"
+
+    pitch = feature_names()[0]  # F0 mean: undefined for a day of noise
+    silent = reference.sample(40, random_state=1).assign(**{pitch: np.nan})
+    found = drift.compare(reference, silent, report=False)
+    assert found.skipped == {pitch: "no value in this batch"}
+    assert len(found.scores) == 87 and found.reason is None
+
+    few = drift.compare(reference, reference.head(5), report=False)
+    assert few.label_score is None and few.label_drift is None
+    assert few.label_reason == "only 5 predicted label(s); at least 10 needed"
+    assert files["json"].endswith("empty.json")
+
+
+def test_labels_are_compared_with_the_reference_model_s_predictions(
+    reference: pd.DataFrame,
+) -> None:
+    """A model that calls a third of the crying 'junk' predicts that on new data too: its
+    predictions against the reference's true labels look drifted, against its own out-of-fold
+    predictions on the reference they do not."""
+    rng = np.random.default_rng(2)
+    mistaken = reference["label"].mask(
+        (reference["label"] == "crying") & (rng.random(len(reference)) < 0.34), "junk"
+    )
+    mistaken = mistaken.mask(
+        (reference["label"] == "non_canonical") & (rng.random(len(reference)) < 0.3), "junk"
+    )
+    day = reference.sample(100, random_state=3).assign(label=mistaken)
+    against_truth = drift.compare(reference, day, report=False)
+    against_predictions = drift.compare(reference.assign(predicted=mistaken), day, report=False)
+    assert against_predictions.label_score < against_truth.label_score
+    assert not against_predictions.label_drift
+    all_junk = day.assign(label="junk")
+    assert drift.compare(reference.assign(predicted=mistaken), all_junk, report=False).label_drift
 
 
 def test_read_log_reads_every_day_or_one(tmp_path, reference: pd.DataFrame) -> None:

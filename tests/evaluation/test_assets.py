@@ -52,8 +52,8 @@ def test_gate_check_reports_each_criterion(trained) -> None:
     check = check_results(result)["uar_gate"]
     assert check.passed
     criteria = result.output_for_node("model_evaluation")["gate"]["criteria"]
-    assert [c["criterion"] for c in criteria][:2] == ["UAR", "UAR lower 95% bound"]
-    assert "UAR over ComParE baseline" in [c["criterion"] for c in criteria]
+    assert [c["criterion"] for c in criteria][:2] == ["UAR", "UAR, lower 95% bound"]
+    assert sum(c["criterion"].startswith("recall of ") for c in criteria) == 5  # every class
     assert check.description == f"all {len(criteria)} criteria pass"
 
 
@@ -66,21 +66,24 @@ def test_bundle_carries_the_calibration_fitted_on_valid(trained) -> None:
     assert bundle.metadata["calibration"]["applied"] == (bundle.temperature != 1.0)
 
 
-def test_model_comparison_lists_every_model_with_mean_uar_and_interval(trained) -> None:
+def test_model_comparison_lists_every_model_with_pooled_uar_and_paired_difference(
+    trained,
+) -> None:
     settings, result = trained
-    table = result.output_for_node("model_comparison")["table"]
-    assert set(table.index) == set(comparison.MODELS)
-    assert (table["ci_low"] <= table["uar_mean"]).all() and (
-        table["uar_mean"] <= table["ci_high"]
-    ).all()
-    assert (
-        table.loc[comparison.REFERENCE, "uar_mean"] > table.loc["majority class", "uar_mean"] + 0.3
-    )
+    value = result.output_for_node("model_comparison")
+    table = value["table"]
+    assert set(table.index) == set(comparison.CANDIDATES)
+    assert ((table["uar_low"] <= table["uar"]) & (table["uar"] <= table["uar_high"])).all()
+    assert table.loc[comparison.REFERENCE, "uar"] > table.loc["majority class", "uar"] + 0.3
+    assert {name for name, _ in value["params"]} == set(comparison.CANDIDATES)
     meta = metadata(result, "model_comparison")
     assert "data:image/png;base64," in meta["plot"]
-    assert all(name in meta["table"] for name in comparison.MODELS)
+    assert all(name in meta["table"] for name in comparison.CANDIDATES)
+    assert meta["reference_minus_compare_recipe"] == pytest.approx(
+        table.loc[comparison.REFERENCE, "vs_reference"]
+    )
     saved = pd.read_csv(meta["csv"], index_col="model")
-    assert saved["uar_mean"].to_dict() == pytest.approx(table["uar_mean"].to_dict())
+    assert saved["uar"].to_dict() == pytest.approx(table["uar"].to_dict())
     assert self_contained(Path(meta["report"]).read_text())
     assert Path(meta["report"]).parent == Path(settings.artifacts_uri, "reports")
 
@@ -88,16 +91,14 @@ def test_model_comparison_lists_every_model_with_mean_uar_and_interval(trained) 
 def test_learning_curve_rises_with_training_children_on_the_demo_set(trained) -> None:
     _, result = trained
     curve = result.output_for_node("learning_curve")
-    assert set(curve["model"]) == set(comparison.MODELS)
+    assert set(curve["model"]) == set(comparison.CANDIDATES)
     assert sorted(curve["fraction"].unique()) == [0.1, 0.25, 0.5, 1.0]
     learners = curve[curve["model"] != "majority class"]
-    mean = learners.groupby("fraction")["uar_mean"].mean()
-    assert mean[1.0] > mean[0.5] > mean[0.1] + 0.05
-    reference = curve[curve["model"] == comparison.REFERENCE].set_index("fraction")["uar_mean"]
-    assert reference[1.0] > reference[0.1]
+    mean = learners.groupby("fraction")["uar"].mean()
+    assert mean[1.0] > mean[0.1] + 0.05
     meta = metadata(result, "learning_curve")
     assert "data:image/png;base64," in meta["plot"]
-    assert json.loads(Path(meta["json"]).read_text())[0].keys() >= {"model", "fraction", "uar_mean"}
+    assert json.loads(Path(meta["json"]).read_text())[0].keys() >= {"model", "fraction", "uar"}
     assert len(pd.read_csv(meta["csv"])) == len(curve)
 
 
@@ -122,7 +123,7 @@ def test_a_degraded_model_fails_the_gate_and_is_not_promoted(trained, tmp_path) 
     )
     gate = output.value["gate"]
     assert not gate["passed"]
-    assert any(reason.startswith("UAR lower 95% bound") for reason in gate["reasons"])
+    assert any(reason.startswith("UAR, lower 95% bound") for reason in gate["reasons"])
     check = uar_gate(output.value)
     assert not check.passed and "UAR" in check.description
     assert not (tmp_path / "models" / "latest.json").exists()

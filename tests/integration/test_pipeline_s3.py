@@ -5,7 +5,8 @@ import io
 import pandas as pd
 import pytest
 
-from tests.pipeline.conftest import INGESTION, metadata, run_pipeline
+from tests.integration.s3_data import upload_demo
+from tests.pipeline.conftest import FEATURES, INGESTION, run_pipeline, shard_total
 from vocalbaby_assets.resources import VocalBabySettings
 
 pytestmark = pytest.mark.integration
@@ -19,29 +20,16 @@ def s3_env(s3_server, monkeypatch):
     return s3_server
 
 
-def _upload_demo(client, bucket: str, demo_dataset, clips: int) -> None:
-    meta = pd.read_csv(demo_dataset / "metadata.csv").head(clips)
-    client.put_object(
-        Bucket=bucket, Key="babble/metadata.csv", Body=meta.to_csv(index=False).encode()
-    )
-    for rel in meta["path"]:
-        client.put_object(
-            Bucket=bucket, Key=f"babble/{rel}", Body=(demo_dataset / rel).read_bytes()
-        )
-
-
 def test_assets_round_trip_through_the_s3_io_manager(s3_env, demo_dataset) -> None:
     client = s3_env.client()
     for bucket in ("vb-data", "vb-artifacts"):
         client.create_bucket(Bucket=bucket)
-    _upload_demo(client, "vb-data", demo_dataset, clips=80)
+    upload_demo(client, "vb-data", demo_dataset, clips=80)
     settings = VocalBabySettings(
         dataset_uri="s3://vb-data/babble", artifacts_uri="s3://vb-artifacts/run1"
     )
 
-    first = run_pipeline(
-        settings, selection=[*INGESTION, "data_splits", "clip_features"], env="prod"
-    )
+    first = run_pipeline(settings, selection=[*INGESTION, "data_splits", *FEATURES], env="prod")
     assert first.success
     keys = {o["Key"] for o in client.list_objects_v2(Bucket="vb-artifacts")["Contents"]}
     for asset in ("raw_clips", "data_splits", "clip_features"):
@@ -52,12 +40,12 @@ def test_assets_round_trip_through_the_s3_io_manager(s3_env, demo_dataset) -> No
     assert raw["error"].isna().all()
 
     # a new run of the downstream assets alone loads raw_clips back from S3
-    second = run_pipeline(settings, selection=["data_splits", "clip_features"], env="prod")
+    second = run_pipeline(settings, selection=["data_splits", *FEATURES], env="prod")
     assert second.success
     pd.testing.assert_frame_equal(
         second.output_for_node("data_splits"), first.output_for_node("data_splits")
     )
-    assert metadata(second, "clip_features")["extracted_now"] == 0
+    assert shard_total(second, "extracted_now") == 0
     pd.testing.assert_frame_equal(
         second.output_for_node("clip_features"), first.output_for_node("clip_features")
     )
@@ -70,6 +58,27 @@ def test_prod_mode_refuses_a_local_artifacts_folder(tmp_path) -> None:
 
     with pytest.raises(ValueError, match="s3://"):
         resources(VocalBabySettings(artifacts_uri=str(tmp_path)), env="prod")
+    with pytest.raises(ValueError, match="VOCALBABY_IO_MANAGER_URI"):
+        settings = VocalBabySettings(artifacts_uri="s3://a/b", io_manager_uri=str(tmp_path))
+        resources(settings, env="prod")
+
+
+def test_the_io_manager_can_have_its_own_bucket() -> None:
+    from vocalbaby_assets.resources import resources, settings_from_env
+
+    env = {
+        "VOCALBABY_ARTIFACTS_URI": "s3://vb-artifacts/run",
+        "VOCALBABY_IO_MANAGER_URI": "s3://vb-io/dagster",
+    }
+    io_manager = resources(settings_from_env(env), env="prod")["io_manager"]
+    assert (io_manager.s3_bucket, io_manager.s3_prefix) == ("vb-io", "dagster")
+    default = resources(
+        settings_from_env({"VOCALBABY_ARTIFACTS_URI": "s3://vb-artifacts/run"}), "prod"
+    )
+    assert (default["io_manager"].s3_bucket, default["io_manager"].s3_prefix) == (
+        "vb-artifacts",
+        "run/dagster",
+    )
 
 
 def test_model_bundle_saves_and_loads_from_s3(s3_env) -> None:

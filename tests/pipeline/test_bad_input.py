@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 
 from tests.audio_files import tone, write_bad_clips, write_wav
-from tests.pipeline.conftest import INGESTION, check_results, metadata, run_pipeline
+from tests.pipeline.conftest import (
+    FEATURES,
+    INGESTION,
+    all_metadata,
+    check_results,
+    metadata,
+    run_pipeline,
+)
 from vocalbaby_assets.resources import VocalBabySettings
 
 
@@ -86,10 +93,12 @@ def test_a_clip_that_fails_extraction_is_named_never_zeroed(demo_dataset, tmp_pa
     write_wav(root / "audio" / "blip.wav", tone(0.05))  # decodes, but too short for eGeMAPS
     blip = pd.DataFrame([{"clip_id": "blip", "path": "audio/blip.wav", "label": "junk"}])
     pd.concat([meta, blip]).to_csv(root / "metadata.csv", index=False)
-    result = run_pipeline(_settings(root, tmp_path), selection=[*INGESTION, "clip_features"])
+    result = run_pipeline(_settings(root, tmp_path), selection=[*INGESTION, *FEATURES])
     check = check_results(result)["clip_features_complete"]
     assert not check.passed
     assert check.metadata["clips_without_features"].value == ["blip"]
-    failed = metadata(result, "clip_features")["failed_clips"]
+    (failed,) = [
+        m["failed_clips"] for m in all_metadata(result, "clip_feature_shards") if m["failed_clips"]
+    ]
     assert failed[0]["clip_id"] == "blip" and "too short" in failed[0]["reason"]
     assert "blip" not in result.output_for_node("clip_features").index

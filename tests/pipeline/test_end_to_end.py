@@ -6,7 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.pipeline.conftest import INGESTION, check_results, metadata, run_pipeline
+from tests.pipeline.conftest import (
+    FEATURES,
+    INGESTION,
+    check_results,
+    metadata,
+    run_pipeline,
+    shard_total,
+)
 from vocalbaby import audio, dataset, features, metrics, model_card
 from vocalbaby.model import ModelBundle
 from vocalbaby_assets.resources import VocalBabySettings
@@ -19,10 +26,10 @@ def test_every_asset_materializes_and_every_check_passes(trained) -> None:
     assert result.success
     materialized = {e.asset_key.path[-1] for e in result.get_asset_materialization_events()}
     assert materialized == {
-        "raw_clips", "data_splits", "clip_features", "training_set",
+        "raw_clips", "data_splits", "clip_features", "clip_feature_shards", "training_set",
         "tuned_hyperparameters", "vocalbaby_model", "model_evaluation", "bento_model",
         "reference_features", "model_comparison", "learning_curve", "annotated_clips",
-        "source_dataset",
+        "source_dataset", "drift_calibration",
     }  # fmt: skip
     checks = check_results(result)
     assert {name for name, c in checks.items() if not c.passed} == set()
@@ -34,13 +41,16 @@ def test_every_asset_materializes_and_every_check_passes(trained) -> None:
     } <= set(checks)
 
 
-def test_model_beats_chance_and_both_baselines(trained) -> None:
+def test_model_beats_chance_and_is_compared_with_both_baselines(trained) -> None:
     _, result = trained
     evaluation = result.output_for_node("model_evaluation")
     uar = evaluation["metrics"]["uar"]
     assert uar > 0.6, "far above chance (0.2) on the synthetic data"
-    assert uar > evaluation["baselines"]["majority"]["uar"] + 0.3
-    assert uar >= evaluation["baselines"]["compare_svm"]["uar"] - 0.02
+    assert uar > evaluation["baselines"]["majority class"]["uar"] + 0.3
+    recipe = evaluation["baselines"]["ComParE recipe on eGeMAPS"]["uar"]
+    difference = evaluation["difference_to_compare_recipe"]
+    assert difference["estimate"] == pytest.approx(uar - recipe)
+    assert difference["low"] <= difference["estimate"] <= difference["high"]
     meta = metadata(result, "model_evaluation")
     assert "data:image/png;base64," in meta["confusion_matrix"]
     assert meta["gate_passed"] is True
@@ -88,11 +98,11 @@ def test_bundle_is_written_loadable_and_current(trained) -> None:
 
 def test_feature_cache_extracts_only_new_clips(trained, tmp_path) -> None:
     settings, result = trained
-    assert metadata(result, "clip_features")["extracted_now"] == 300
-    again = run_pipeline(settings, selection=[*INGESTION, "clip_features"])
+    assert shard_total(result, "extracted_now") == 300
+    again = run_pipeline(settings, selection=[*INGESTION, *FEATURES])
     assert again.success
-    assert metadata(again, "clip_features")["extracted_now"] == 0
-    assert metadata(again, "clip_features")["from_cache"] == 300
+    assert shard_total(again, "extracted_now") == 0
+    assert shard_total(again, "from_cache") == 300
 
 
 def test_gated_model_is_registered_in_the_bentoml_store(trained) -> None:
@@ -110,6 +120,10 @@ def test_gated_model_is_registered_in_the_bentoml_store(trained) -> None:
     assert set(stored.info.metadata) == set(model_card.KEYS)
     assert stored.info.metadata["evaluated"] and stored.info.metadata["gate"]["passed"]
     assert str(bentoml.models.get("vocalbaby:latest").tag) == tag
+    exported = metadata(result, "bento_model")["export_uri"]
+    assert Path(exported).is_file() and exported.endswith(f"{tag.replace(':', '-')}.bentomodel")
+    pointer = json.loads(Path(exported).with_name("latest.json").read_text())
+    assert pointer == {"tag": tag, "uri": exported}
 
 
 def test_without_a_dataset_the_synthetic_set_is_an_asset(tmp_path) -> None:

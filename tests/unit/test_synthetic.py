@@ -85,18 +85,18 @@ BABBLECOR_SHARES = {
 }
 
 
-@pytest.mark.parametrize("clips", [300, 600, 1000])
-def test_class_counts_follow_babblecor_shares(clips: int) -> None:
+@pytest.mark.parametrize("clips", [300, 600, 2000])
+def test_class_counts_follow_babblecor_shares_with_a_floor(clips: int) -> None:
     counts = synthetic.class_counts(clips)
-    total = sum(BABBLECOR_SHARES.values())
-    for label, share in BABBLECOR_SHARES.items():
-        assert abs(counts[label] - clips * share / total) < 1
+    shares = {k: max(v, synthetic.MIN_SHARE) for k, v in BABBLECOR_SHARES.items()}
+    for label, share in shares.items():
+        assert abs(counts[label] - clips * share / sum(shares.values())) < 1
+    assert counts["non_canonical"] > counts["junk"] > counts["canonical"] > counts["crying"]
 
 
-def test_small_sets_keep_four_laughs() -> None:
-    counts = synthetic.class_counts(200)
-    assert counts["laughing"] == 4
-    assert abs(counts["non_canonical"] - 200 * 0.41 / 0.999) < 2
+def test_a_2000_clip_set_has_30_test_clips_of_its_rarest_class() -> None:
+    counts = synthetic.class_counts(2000)
+    assert min(counts.values()) * 0.2 >= 30
 
 
 def test_dataset_has_the_allocated_counts(rows: list[dict[str, str]]) -> None:
@@ -230,3 +230,39 @@ def test_dataset_crying_is_louder_and_higher_than_babble(
     assert np.median([_f0(x) for x in clips_of("crying")]) > np.median(
         [_f0(x) for x in clips_of("canonical")]
     )
+
+
+# --- difficulty --------------------------------------------------------------------------------
+
+
+def _auc(positive: list[float], negative: list[float]) -> float:
+    """Probability that a positive's value exceeds a negative's (ties count half)."""
+    pos, neg = np.asarray(positive)[:, None], np.asarray(negative)[None, :]
+    return float(((pos > neg) + 0.5 * (pos == neg)).mean())
+
+
+def test_at_difficulty_one_loudness_no_longer_tells_crying_apart() -> None:
+    def levels(label: str, difficulty: float) -> list[float]:
+        rng = np.random.default_rng(int(difficulty * 100) + len(label))
+        return [_rms(synthetic.synthesize(label, rng, difficulty=difficulty)) for _ in range(40)]
+
+    easy = _auc(levels("crying", 0.0), levels("non_canonical", 0.0))
+    hard = _auc(levels("crying", 1.0), levels("non_canonical", 1.0))
+    assert easy > 0.95 and hard < easy - 0.05
+
+
+def test_difficulty_mixes_in_the_kinds_that_overlap() -> None:
+    assert synthetic._kind_shares("crying", 0.0)["fuss"] == 0.0
+    assert synthetic._kind_shares("crying", 1.0)["fuss"] > 0.3
+    assert synthetic._kind_shares("junk", 1.0)["child_speech"] > 0.1
+    for label in CLASSES:
+        assert sum(synthetic._kind_shares(label, 0.5).values()) == pytest.approx(1.0)
+
+
+def test_difficulty_is_part_of_the_determinism_and_checked(tmp_path: Path) -> None:
+    easy = _files(synthetic.generate(tmp_path / "a", clips=10, seed=3, difficulty=0.0))
+    hard = _files(synthetic.generate(tmp_path / "b", clips=10, seed=3, difficulty=1.0))
+    assert "difficulty=1" in hard["README.md"].decode()
+    assert any(easy[n] != hard.get(n) for n in easy if n.endswith(".wav"))
+    with pytest.raises(ValueError, match="difficulty must be between 0 and 1"):
+        synthetic.generate(tmp_path / "c", clips=10, difficulty=1.5)

@@ -1,4 +1,5 @@
 import numpy as np
+import optuna
 import pandas as pd
 import pytest
 
@@ -60,3 +61,51 @@ def test_tuning_persists_and_resumes_its_study(tmp_path, grouped_data) -> None:
     second = training.tune(features, labels, groups, n_trials=4, **kwargs)
     assert len(second.trials) == 4
     assert len(lines) == 4
+
+
+def test_the_study_name_changes_with_labels_children_space_and_settings(grouped_data) -> None:
+    features, labels, groups = grouped_data
+    space = training.XGBOOST_SPACE
+
+    def name(**changes) -> str:
+        args = {"features": features, "labels": labels, "groups": groups, "space": space}
+        args |= {"folds": 4, "seed": 0} | changes
+        return training.study_name(**args)
+
+    same = name()
+    assert same == name() and same.startswith("vocalbaby-")
+    corrected = labels.copy()
+    corrected.iloc[0] = next(c for c in CLASSES if c != labels.iloc[0])  # one label corrected
+    narrower = space | {"max_depth": training.Param(2, 6, integer=True)}
+    changed = [
+        name(labels=corrected),
+        name(groups=groups.replace({groups.iloc[0]: "new-child"})),
+        name(space=narrower),
+        name(folds=3),
+        name(seed=1),
+        name(features=features.assign(**{features.columns[0]: features.iloc[:, 0] + 1})),
+    ]
+    assert same not in changed and len(set(changed)) == len(changed)
+
+
+def test_a_label_correction_starts_a_new_study_and_keeps_the_old(tmp_path, grouped_data) -> None:
+    features, labels, groups = grouped_data
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    space = training.XGBOOST_SPACE
+    kwargs = {"folds": 3, "storage": storage, "log": lambda _: None}
+    first = training.tune(
+        features,
+        labels,
+        groups,
+        n_trials=2,
+        study_name=training.study_name(features, labels, groups, space, 3, 0),
+        **kwargs,
+    )
+    corrected = labels.copy()
+    corrected.iloc[:5] = "junk"
+    name = training.study_name(features, corrected, groups, space, 3, 0)
+    second = training.tune(features, corrected, groups, n_trials=2, study_name=name, **kwargs)
+    assert second.study_name != first.study_name
+    assert second.resumed_trials == 0 and len(second.trials) == 2, "new trials, none reused"
+    kept = {s.study_name for s in optuna.get_all_study_summaries(storage)}
+    assert kept == {first.study_name, second.study_name}

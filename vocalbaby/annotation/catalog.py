@@ -100,12 +100,35 @@ def from_folder(
     recordings = {}
     for path in files:
         rec_id = path.relative_to(folder).as_posix()
-        entry = Recording(rec_id, str(path.resolve()), error=unreadable.get(str(path)))
-        if str(path) in predictions:
-            _suggest(entry, predictions[str(path)])
-        entry.meta = _meta_for(rec_id, metadata)
-        recordings[rec_id] = entry
+        recordings[rec_id] = _entry(path, rec_id, predictions, unreadable, metadata)
     return Catalog(recordings, bundle.version if bundle else None, str(folder))
+
+
+def classify(
+    path: Path, rec_id: str, bundle: ModelBundle | None, meta: dict[str, object] | None = None
+) -> Recording:
+    """One new file as a catalog entry (a studio upload), classified like a folder's files."""
+    if bundle is None:
+        predictions, unreadable = _unlabelled([path])
+    else:
+        predictions, unreadable = inference.predict_files([path], bundle)
+    entry = _entry(path, rec_id, predictions, unreadable, None)
+    entry.meta = dict(meta or {})
+    return entry
+
+
+def _entry(
+    path: Path,
+    rec_id: str,
+    predictions: dict[str, inference.Prediction],
+    unreadable: dict[str, str],
+    metadata: pd.DataFrame | None,
+) -> Recording:
+    entry = Recording(rec_id, str(path.resolve()), error=unreadable.get(str(path)))
+    if str(path) in predictions:
+        _suggest(entry, predictions[str(path)])
+    entry.meta = _meta_for(rec_id, metadata)
+    return entry
 
 
 def _unlabelled(files: list[Path]) -> tuple[dict[str, inference.Prediction], dict[str, str]]:

@@ -36,14 +36,21 @@ class AnnotationError(ValueError):
 class ConflictError(RuntimeError):
     """Someone saved this recording's annotation after the revision the writer started from."""
 
-    def __init__(self, current: Revision, base_revision: int) -> None:
+    def __init__(self, current: Revision | None, base_revision: int) -> None:
         self.current = current
         self.base_revision = base_revision
-        super().__init__(
-            f"{current.recording_id} was saved by {current.annotator} at {current.saved_at} "
-            f"(revision {current.revision}) after the revision you edited ({base_revision}); "
-            "reload to see that version before saving again"
-        )
+        if current is None:
+            message = (
+                f"nothing is saved yet, but you edited revision {base_revision}; "
+                "reload before saving again"
+            )
+        else:
+            message = (
+                f"{current.recording_id} was saved by {current.annotator} at {current.saved_at} "
+                f"(revision {current.revision}) after the revision you edited ({base_revision}); "
+                "reload to see that version before saving again"
+            )
+        super().__init__(message)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from vocalbaby.annotation.store import AnnotationStore
 from vocalbaby.labels import CLASSES
 from vocalbaby_assets.metadata import table_markdown
 from vocalbaby_assets.resources import VocalBabySettings
+from vocalbaby_assets.retries import retry_on_outage
 
 GROUP = "ingestion"
 # Landis & Koch: kappa above 0.6 is "substantial" agreement.
@@ -44,6 +45,7 @@ class AnnotatedClipsConfig(Config):
 
 
 @asset(group_name=GROUP)
+@retry_on_outage
 def annotated_clips(
     context: AssetExecutionContext, config: AnnotatedClipsConfig, settings: VocalBabySettings
 ) -> Output[pd.DataFrame]:
@@ -88,7 +90,8 @@ def annotated_clips(
 )
 def annotator_agreement(settings: VocalBabySettings) -> AssetCheckResult:
     """Warns naming each pair of annotators whose kappa is below :data:`MIN_KAPPA`."""
-    pairs = agreement.pairwise(AnnotationStore(settings.locations.annotations).all_latest())
+    revisions, _ = export.readable_revisions(AnnotationStore(settings.locations.annotations))
+    pairs = agreement.pairwise(revisions)
     low = [p for p in pairs if p.kappa is not None and p.kappa < MIN_KAPPA]
     return AssetCheckResult(
         passed=not low,

@@ -7,7 +7,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
 from pydantic import Field
 
-from vocalbaby import comparison, plots, report, splits, storage
+from vocalbaby import baselines, comparison, plots, report, splits, storage
 from vocalbaby_assets.metadata import png_markdown, table_markdown
 from vocalbaby_assets.resources import VocalBabySettings
 
@@ -22,8 +22,12 @@ class ComparisonConfig(Config):
         default=["train", "valid"],
         description="Splits whose children are cross-validated; test stays for model_evaluation.",
     )
-    folds: int = Field(default=4, ge=2, description="Grouped folds (no child in two folds).")
-    bootstrap: int = Field(default=1000, ge=100, description="Child resamples of pooled CIs.")
+    folds: int = Field(default=4, ge=2, description="Outer grouped folds (no child in two).")
+    trials: int = Field(
+        default=4, ge=1, description="Optuna trials per tunable model in each outer fold."
+    )
+    inner_folds: int = Field(default=2, ge=2, description="Grouped folds of the inner tuning.")
+    bootstrap: int = Field(default=1000, ge=100, description="Child resamples of the intervals.")
     seed: int = 0
 
 
@@ -38,10 +42,14 @@ class LearningCurveConfig(Config):
 
 def _write(settings: VocalBabySettings, name: str, files: dict[str, bytes]) -> dict[str, str]:
     """Store ``name.<ext>`` files under ``<artifacts>/reports`` and return their URIs."""
-    uris = {ext: settings.path("reports", f"{name}.{ext}") for ext in files}
+    uris = {ext: storage.join(settings.locations.reports, f"{name}.{ext}") for ext in files}
     for ext, data in files.items():
         storage.write_bytes(uris[ext], data)
     return uris
+
+
+def _note(settings: VocalBabySettings) -> str:
+    return NOTE if settings.is_demo else ""
 
 
 @asset(group_name=GROUP)
@@ -51,55 +59,68 @@ def model_comparison(
     settings: VocalBabySettings,
     clip_features: pd.DataFrame,
     data_splits: pd.DataFrame,
-    tuned_hyperparameters: dict,
 ) -> Output[dict]:
-    """The tuned XGBoost pipeline against the ComParE 2019 SVM, a random forest, logistic
-    regression, XGBoost without SMOTE or with class weights, and the majority class.
+    """The pipeline's XGBoost against XGBoost without SMOTE or with class weights, the ComParE
+    recipe on eGeMAPS, a random forest, logistic regression and the majority class.
 
-    All are fitted and scored on the same child-disjoint folds of the development splits: mean
-    UAR over folds with its t-interval, and pooled out-of-fold UAR with a child-bootstrap one.
-    The value keeps the out-of-fold predictions, which ``learning_curve`` reuses as its 100 %.
+    All on the same child-disjoint outer folds of the development splits, each tunable model
+    tuned inside every outer fold on that fold's training children with the same budget
+    (nested: never tuned on a child it is scored on). Pooled out-of-fold UAR with a
+    child-bootstrap interval per model, and each model's paired UAR difference to the ComParE
+    recipe. The value keeps the predictions and per-fold parameters for ``learning_curve``.
     """
     started = time.perf_counter()
     features, labels, groups = splits.select(clip_features, data_splits, tuple(config.splits))
-    params = tuned_hyperparameters["params"]
-    predictions = comparison.cross_validate(
-        features, labels, groups, params, folds=config.folds, seed=config.seed
+    predictions, params = comparison.cross_validate(
+        features,
+        labels,
+        groups,
+        folds=config.folds,
+        trials=config.trials,
+        inner_folds=config.inner_folds,
+        seed=config.seed,
+        progress=context.log.info,
     )
-    table = comparison.comparison_table(predictions, config.bootstrap, seed=config.seed)
+    table = comparison.pooled_scores(predictions, n_boot=config.bootstrap, seed=config.seed)
     png = plots.comparison_png(table)
     about = (
         f"{len(labels)} clips of {groups.nunique()} children ({' + '.join(config.splits)}), "
-        f"{config.folds} child-disjoint folds; XGBoost with the tuned parameters."
+        f"{config.folds} child-disjoint outer folds; every tunable model tuned inside each "
+        f"outer fold ({config.trials} Optuna trials, {config.inner_folds} inner grouped folds). "
+        "UAR of the pooled out-of-fold predictions with 95% intervals resampling children; "
+        f"vs_reference: UAR minus the {baselines.COMPARE_RECIPE}'s on the same clips (paired)."
     )
-    sections = [("Mean UAR over folds (95% CI)", [about, table, png])]
+    shown = table.drop(columns=["fraction", "train_children"]).set_index("model")
+    sections = [("Pooled out-of-fold UAR (95% CI)", [about, shown, png])]
     uris = _write(
         settings,
         "model_comparison",
         {
-            "csv": table.to_csv().encode(),
+            "csv": shown.to_csv().encode(),
             "png": png,
-            "html": report.render(
-                "VocalBaby model comparison", sections, NOTE if settings.is_demo else ""
-            ).encode(),
+            "html": report.render("VocalBaby model comparison", sections, _note(settings)).encode(),
         },
     )
     context.log.info(f"model comparison in {time.perf_counter() - started:.0f} s: {uris['html']}")
     value = {
-        "table": table,
+        "table": shown,
         "predictions": predictions,
         "params": params,
         "splits": list(config.splits),
         "folds": config.folds,
         "seed": config.seed,
+        "bootstrap": config.bootstrap,
     }
     return Output(
         value,
         metadata={
-            "table": table_markdown(table),
+            "table": table_markdown(shown),
             "plot": png_markdown(png, "model comparison"),
-            "best_model": str(table.index[0]),
-            "reference_uar": float(table.loc[comparison.REFERENCE, "uar_mean"]),
+            "best_model": str(shown.index[0]),
+            "reference_uar": float(shown.loc[comparison.REFERENCE, "uar"]),
+            "reference_minus_compare_recipe": float(
+                shown.loc[comparison.REFERENCE, "vs_reference"]
+            ),
             "clips": len(labels),
             "children": int(groups.nunique()),
             "report": MetadataValue.path(uris["html"]),
@@ -120,26 +141,31 @@ def learning_curve(
 ) -> Output[pd.DataFrame]:
     """UAR on held-out children against the share of training children, one line per model.
 
-    Same folds, parameters and models as ``model_comparison``; smaller training sets are nested
-    random subsets of each fold's training children. Mean and t-interval over folds.
+    Same folds, models and per-fold tuned parameters as ``model_comparison``; smaller training
+    sets are nested random subsets of each fold's training children. Pooled out-of-fold UAR with
+    a child-bootstrap interval per model and size.
     """
     started = time.perf_counter()
     features, labels, groups = splits.select(
         clip_features, data_splits, tuple(model_comparison["splits"])
     )
-    smaller = comparison.cross_validate(
+    smaller, _ = comparison.cross_validate(
         features,
         labels,
         groups,
-        model_comparison["params"],
         folds=model_comparison["folds"],
         fractions=sorted(f for f in config.fractions if 0 < f < 1),
+        params=model_comparison["params"],
         seed=model_comparison["seed"],
     )
-    curve = comparison.learning_curve(pd.concat([smaller, model_comparison["predictions"]]))
+    curve = comparison.pooled_scores(
+        pd.concat([smaller, model_comparison["predictions"]]),
+        n_boot=model_comparison["bootstrap"],
+        seed=model_comparison["seed"],
+    )
     png = plots.learning_curve_png(curve)
-    wide = curve.pivot(index="model", columns="fraction", values="uar_mean")
-    sections = [("UAR against training children (mean over folds, 95% CI)", [png, curve])]
+    wide = curve.pivot(index="model", columns="fraction", values="uar")
+    sections = [("UAR against training children (pooled out-of-fold, 95% CI)", [png, curve])]
     uris = _write(
         settings,
         "learning_curve",
@@ -147,16 +173,14 @@ def learning_curve(
             "csv": curve.to_csv(index=False).encode(),
             "json": json.dumps(json.loads(curve.to_json(orient="records")), indent=2).encode(),
             "png": png,
-            "html": report.render(
-                "VocalBaby learning curve", sections, NOTE if settings.is_demo else ""
-            ).encode(),
+            "html": report.render("VocalBaby learning curve", sections, _note(settings)).encode(),
         },
     )
     context.log.info(f"learning curve in {time.perf_counter() - started:.0f} s: {uris['html']}")
     return Output(
         curve,
         metadata={
-            "uar_by_fraction": table_markdown(wide.loc[curve["model"].unique()]),
+            "uar_by_fraction": table_markdown(wide.loc[model_comparison["table"].index]),
             "plot": png_markdown(png, "learning curve"),
             "report": MetadataValue.path(uris["html"]),
             "csv": MetadataValue.path(uris["csv"]),

@@ -1,4 +1,9 @@
-"""eGeMAPS features per clip, from the one core extractor the service also uses."""
+"""eGeMAPS features per clip, from the one core extractor the service also uses.
+
+``clip_feature_shards`` is partitioned by static hash shards of the manifest
+(:mod:`vocalbaby.shards`), so shards are extracted by parallel runs (one ECS task each in
+production); ``clip_features`` reads every partition and is what the rest of the graph uses.
+"""
 
 import pandas as pd
 from dagster import (
@@ -7,54 +12,84 @@ from dagster import (
     AssetIn,
     MetadataValue,
     Output,
+    StaticPartitionsDefinition,
     asset,
     asset_check,
 )
 
-from vocalbaby import feature_cache, features
+from vocalbaby import feature_cache, features, shards
 from vocalbaby_assets.progress import progress_logger
 from vocalbaby_assets.resources import VocalBabySettings
+from vocalbaby_assets.retries import retry_on_outage
 
 GROUP = "features"
+SHARDS = StaticPartitionsDefinition(shards.keys(shards.count()))
 
 
-@asset(group_name=GROUP, description="88 eGeMAPSv02 functionals per clip (openSMILE).")
-def clip_features(
+@asset(
+    group_name=GROUP,
+    partitions_def=SHARDS,
+    description="88 eGeMAPSv02 functionals per clip of one hash shard (openSMILE).",
+)
+@retry_on_outage
+def clip_feature_shards(
     context: AssetExecutionContext, settings: VocalBabySettings, raw_clips: pd.DataFrame
 ) -> Output[pd.DataFrame]:
-    """Features indexed by clip id; cached by audio hash, so re-runs extract only new clips.
+    """Features of this shard's clips, indexed by clip id; cached by audio hash in batches as
+    they are extracted, so re-runs (also of a killed run) extract only the clips not cached yet.
 
     A clip whose extraction fails is listed in ``failed_clips`` and left out: never zeros.
     """
+    clips = raw_clips[
+        shards.of(raw_clips, len(SHARDS.get_partition_keys())) == context.partition_key
+    ]
     cache_uri = feature_cache.cache_uri(settings.path("feature_cache"))
-    cache = feature_cache.load(cache_uri)
-    unique = raw_clips.drop_duplicates("sha256").set_index("sha256")
-    todo = unique.loc[~unique.index.isin(cache.index)]
-    context.log.info(f"{len(unique) - len(todo)} clips cached, {len(todo)} to extract")
-    result = features.extract_files(
-        todo["uri"].to_dict(), progress=progress_logger(context.log, "extracted clips")
+    unique = clips.drop_duplicates("sha256").set_index("sha256")
+    cache, result = feature_cache.extract_missing(
+        cache_uri,
+        unique["uri"].to_dict(),
+        progress=progress_logger(context.log, "extracted clips"),
     )
-    if len(result.features):
+    extracted = len(result.features) + len(result.failures)
+    context.log.info(f"{len(unique) - extracted} clips cached, {extracted} extracted")
+    if extracted:
         context.log.info(f"extracted {len(result.features)} clips at {result.rate:.1f} clips/s")
-        fresh = result.features.rename_axis("sha256")
-        cache = pd.concat([cache, fresh]) if len(cache) else fresh
-        feature_cache.save(cache_uri, cache)
     failed_sha = set(result.failures)
-    ok = raw_clips[~raw_clips["sha256"].isin(failed_sha)]
+    ok = clips[~clips["sha256"].isin(failed_sha)]
     table = cache.reindex(ok["sha256"]).set_axis(pd.Index(ok["clip_id"], name="clip_id"))
-    failed = raw_clips.loc[raw_clips["sha256"].isin(failed_sha), ["clip_id", "uri", "sha256"]]
+    failed = clips.loc[clips["sha256"].isin(failed_sha), ["clip_id", "uri", "sha256"]]
     failed = failed.assign(reason=failed["sha256"].map(result.failures)).drop(columns="sha256")
     return Output(
         table,
         metadata={
             "clips": len(table),
-            "features": table.shape[1],
             "extracted_now": len(result.features),
-            "from_cache": len(unique) - len(todo),
-            "clips_per_second": float(result.rate) if len(todo) else 0.0,
+            "from_cache": len(unique) - extracted,
+            "clips_per_second": float(result.rate) if extracted else 0.0,
             "failed_clips": MetadataValue.json(failed.to_dict("records")),
             "cache": cache_uri,
             "extractor": MetadataValue.json(features.extractor_config()),
+        },
+    )
+
+
+@asset(group_name=GROUP, description="88 eGeMAPSv02 functionals per clip, every shard.")
+def clip_features(
+    raw_clips: pd.DataFrame, clip_feature_shards: dict[str, pd.DataFrame]
+) -> Output[pd.DataFrame]:
+    """Every partition of ``clip_feature_shards`` in one table, clips in manifest order."""
+    missing = sorted(set(SHARDS.get_partition_keys()) - set(clip_feature_shards))
+    if missing:
+        raise ValueError(f"clip_feature_shards partitions {missing} are not materialized")
+    table = pd.concat(clip_feature_shards.values())
+    table = table.loc[raw_clips["clip_id"][raw_clips["clip_id"].isin(table.index)]]
+    return Output(
+        table,
+        metadata={
+            "clips": len(table),
+            "features": table.shape[1],
+            "shards": len(clip_feature_shards),
+            "clips_without_features": len(raw_clips) - len(table),
         },
     )
 

@@ -4,7 +4,6 @@ child-disjoint train/valid/test splits."""
 import pandas as pd
 from dagster import (
     AssetCheckResult,
-    AssetCheckSeverity,
     AssetExecutionContext,
     Config,
     Failure,
@@ -15,22 +14,33 @@ from dagster import (
 )
 from pydantic import Field
 
-from vocalbaby import dataset, splits, storage, synthetic
+from vocalbaby import audio, dataset, inference, splits, storage, synthetic
 from vocalbaby.labels import CLASSES
 from vocalbaby_assets.metadata import counts_markdown, table_markdown
 from vocalbaby_assets.progress import progress_logger
 from vocalbaby_assets.resources import VocalBabySettings
+from vocalbaby_assets.retries import retry_on_outage
 
 GROUP = "ingestion"
+
+
+SINGLE_CLIP_S = audio.CLIP_DURATION_S + inference.SINGLE_CLIP_TOLERANCE_S
 
 
 class RawClipsConfig(Config):
     """Limits that every clip of the dataset must meet."""
 
-    max_duration_s: float = Field(default=30.0, description="Longest clip accepted.")
+    max_duration_s: float = Field(
+        default=SINGLE_CLIP_S,
+        gt=0,
+        description="Longest clip accepted. The service classifies anything longer than one "
+        f"window ({SINGLE_CLIP_S:g} s) window by window: raising this trains on whole long clips "
+        "that serving never sees whole.",
+    )
 
 
 @asset(group_name=GROUP)
+@retry_on_outage
 def source_dataset(context: AssetExecutionContext, settings: VocalBabySettings) -> Output[dict]:
     """The dataset to train on: the configured ``dataset_uri``, or, when none is configured, the
     deterministic SYNTHETIC demo set, generated here under the artifacts folder (once: the same
@@ -56,6 +66,7 @@ def source_dataset(context: AssetExecutionContext, settings: VocalBabySettings) 
             out,
             clips=settings.demo_clips,
             seed=settings.demo_seed,
+            difficulty=settings.demo_difficulty,
             progress=progress_logger(context.log, "synthetic clips"),
         )
     return Output(
@@ -65,6 +76,7 @@ def source_dataset(context: AssetExecutionContext, settings: VocalBabySettings) 
             "synthetic_demo_data": True,
             "clips": settings.demo_clips,
             "seed": settings.demo_seed,
+            "difficulty": settings.demo_difficulty,
             "note": "SYNTHETIC demo data, not real infant audio: its scores say the pipeline "
             "works, not how well VocalBaby classifies real infants.",
         },
@@ -72,6 +84,7 @@ def source_dataset(context: AssetExecutionContext, settings: VocalBabySettings) 
 
 
 @asset(group_name=GROUP)
+@retry_on_outage
 def raw_clips(
     context: AssetExecutionContext, source_dataset: dict, annotated_clips: pd.DataFrame
 ) -> Output[pd.DataFrame]:
@@ -141,20 +154,34 @@ def raw_clips_schema(raw_clips: pd.DataFrame) -> AssetCheckResult:
     )
 
 
-@asset_check(asset=raw_clips, description="Clip durations within the configured range.")
+@asset_check(
+    asset=raw_clips,
+    blocking=True,
+    description="Every clip is one window long, as the service classifies it.",
+)
 def raw_clips_durations(raw_clips: pd.DataFrame, config: RawClipsConfig) -> AssetCheckResult:
-    """Warns about clips longer than ``max_duration_s`` (short ones fail decoding already)."""
+    """Fails naming every clip longer than ``max_duration_s`` (one 0.4 s window by default).
+
+    The service cuts a recording longer than one window into 0.4 s windows and classifies each;
+    features of a whole 2 s clip are a different thing, so training on them would teach the
+    model what serving never shows it. Cut long clips into 0.4 s clips (or label windows with
+    ``vocalbaby annotate`` and export them), or raise ``max_duration_s`` deliberately.
+    """
     long = raw_clips.loc[raw_clips["duration_s"] > config.max_duration_s, ["clip_id", "duration_s"]]
     durations = raw_clips["duration_s"].dropna()
     return AssetCheckResult(
         passed=long.empty,
-        severity=AssetCheckSeverity.WARN,
         metadata={
             "too_long": table_markdown(long.head(50)) if len(long) else MetadataValue.text("none"),
             "min_s": float(durations.min()) if len(durations) else 0.0,
             "median_s": float(durations.median()) if len(durations) else 0.0,
             "max_s": float(durations.max()) if len(durations) else 0.0,
         },
+        description=None
+        if long.empty
+        else f"{len(long)} clip(s) longer than {config.max_duration_s:g} s, which the service "
+        f"would classify window by window: {long['clip_id'].head(5).tolist()}; cut them into "
+        "0.4 s clips, or raise max_duration_s",
     )
 
 
@@ -163,6 +190,12 @@ class SplitConfig(Config):
 
     valid_fraction: float = Field(default=0.15, gt=0, lt=0.5)
     test_fraction: float = Field(default=0.2, gt=0, lt=0.5)
+    min_test_clips: int = Field(
+        default=30,
+        ge=0,
+        description="Test clips every class should have (grouped test splits are searched for "
+        "one that gives them; a class too small for it gets its share of the test fraction).",
+    )
     seed: int = 0
 
 
@@ -175,7 +208,14 @@ def data_splits(
     Clips with identical audio are kept in one split too. Without ``child_id`` the split falls
     back to clips and says so in the metadata: scores are then optimistic.
     """
-    result = splits.split(raw_clips, config.valid_fraction, config.test_fraction, config.seed)
+    result = splits.split(
+        raw_clips, config.valid_fraction, config.test_fraction, config.seed, config.min_test_clips
+    )
+    if result.short:
+        context.log.warning(
+            f"test clips per class below {config.min_test_clips} for {result.short}: their "
+            "recall is judged on its interval by the promotion gate"
+        )
     table = raw_clips[["clip_id", "label", "child_id", "sha256"]].assign(split=result.split)
     if not result.grouped_by_child:
         context.log.warning(
@@ -201,6 +241,7 @@ def data_splits(
                 }
             ),
             "clips_per_split_and_class": counts_markdown(per_split),
+            "test_classes_short_of_minimum": MetadataValue.json(result.short),
         },
     )
 

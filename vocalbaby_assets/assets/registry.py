@@ -22,7 +22,9 @@ def bento_model(
     Runs only after the blocking ``uar_gate`` check (every gate criterion) passed, and refuses a
     failed gate itself too (for runs that select this asset alone). The store's metadata is the
     model card (:mod:`vocalbaby.model_card`), which the service shows at ``/model_info``;
-    ``bentoml serve`` then loads ``vocalbaby:latest``.
+    ``bentoml serve`` then loads ``vocalbaby:latest``. The same stored model is exported to
+    ``<artifacts>/models/bentoml/`` (``latest.json`` names it), which the release job imports:
+    the released model is the one that passed the gate.
     """
     gate = model_evaluation["gate"]
     if not gate["passed"]:
@@ -34,8 +36,10 @@ def bento_model(
         "data": "synthetic-demo" if card["synthetic_demo_data"] else "dataset",
     }
     tag = registry.register(vocalbaby_model, card, labels)
+    exported = registry.export(tag, settings.path("models", "bentoml"))
     context.log.info(
-        f"registered {tag}; serve it with: bentoml serve vocalbaby_service.service:VocalBaby"
+        f"registered {tag}, exported to {exported} (the release imports it); serve it with: "
+        "bentoml serve vocalbaby_service.service:VocalBaby"
     )
     return Output(
         tag,
@@ -44,6 +48,7 @@ def bento_model(
             "uar": model_evaluation["metrics"]["uar"],
             "model_version": vocalbaby_model.version,
             "source": source,
+            "export_uri": exported,
             "serve": MetadataValue.md("`bentoml serve vocalbaby_service.service:VocalBaby`"),
         },
     )

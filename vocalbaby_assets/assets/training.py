@@ -65,14 +65,15 @@ def tuned_hyperparameters(
     """XGBoost parameters maximising child-grouped CV UAR on the train split (seeded TPE).
 
     SMOTE runs inside each fold; unpromising trials are pruned after a fold by the median rule.
-    The study persists (SQLite under local artifacts, or ``optuna_storage``), so a re-run on the
-    same features resumes it instead of starting over.
+    The study persists (SQLite under local artifacts, or ``optuna_storage``). Its name is a
+    digest of the features, labels, children, search space, folds, seed and training code
+    (:func:`vocalbaby.training.study_name`): a re-run on the same inputs resumes the study, and
+    any change (e.g. annotators' label corrections) starts a new one, keeping the old.
     """
     features, labels, group_ids = splits.select(clip_features, data_splits, ("train",))
-    study_name = (
-        f"vocalbaby-{provenance.frame_hash(features)[:12]}-seed{config.seed}-f{config.folds}"
-    )
-    context.log.info(f"tuning on {len(features)} clips, {group_ids.nunique()} groups: {study_name}")
+    space = training.XGBOOST_SPACE
+    study = training.study_name(features, labels, group_ids, space, config.folds, config.seed)
+    context.log.info(f"tuning on {len(features)} clips, {group_ids.nunique()} groups: {study}")
     result = training.tune(
         features,
         labels,
@@ -81,19 +82,24 @@ def tuned_hyperparameters(
         seed=config.seed,
         folds=config.folds,
         storage=settings.study_storage(),
-        study_name=study_name,
-        n_jobs=config.n_jobs,
+        study_name=study,
+        fit=training.xgboost_fit(config.seed, config.n_jobs),
+        space=space,
+        first=training.DEFAULT_PARAMS,
         log=context.log.info,
     )
+    if result.resumed_trials:
+        context.log.info(f"resumed {study}: {result.resumed_trials} trials were already done")
     trials = result.trials
     return Output(
-        {"params": result.best_params, "cv_uar": result.best_uar, "study": study_name},
+        {"params": result.best_params, "cv_uar": result.best_uar, "study": study},
         metadata={
             "cv_uar": result.best_uar,
             "best_params": MetadataValue.json(result.best_params),
             "trials": len(trials),
             "pruned_trials": int((trials["state"] == "PRUNED").sum()),
-            "study": study_name,
+            "study": study,
+            "resumed_trials": result.resumed_trials,
             "study_storage": result.storage or "in memory",
             "optimisation_history": png_markdown(
                 optimisation_history_png(trials), "Optuna history"

@@ -6,14 +6,10 @@ import WaveSurfer from "wavesurfer/wavesurfer.esm.js";
 import RegionsPlugin from "wavesurfer/plugins/regions.esm.js";
 import SpectrogramPlugin from "wavesurfer/plugins/spectrogram.esm.js";
 import TimelinePlugin from "wavesurfer/plugins/timeline.esm.js";
+import { initExplorer } from "./explorer.js";
+import { initModelPage } from "./model.js";
+import { COLORS, bandStrip, initStudio, setExportLinks } from "./studio.js";
 
-const COLORS = {
-  canonical: [27, 158, 119],
-  non_canonical: [217, 95, 2],
-  crying: [117, 112, 179],
-  laughing: [231, 41, 138],
-  junk: [102, 102, 102],
-};
 const UNLABELLED = [180, 180, 180];
 const MIN_SEGMENT_S = 0.01;
 const $ = (id) => document.getElementById(id);
@@ -120,6 +116,7 @@ function renderList() {
         (item.disagreement ? " · disagreement" : "");
       if (state.current && state.current.id === item.id) button.setAttribute("aria-current", "true");
       button.addEventListener("click", () => openRecording(item.id));
+      button.append(bandStrip(item));
       li.append(button);
       return li;
     }),
@@ -147,6 +144,7 @@ async function openRecording(id) {
   state.conflict = false;
   clearAlert();
   $("recording-title").textContent = detail.id;
+  setExportLinks(detail.id);
   renderInfo();
   buildWaveform(id);
   renderList();
@@ -493,6 +491,10 @@ async function start() {
   state.config = await api("/api/config");
   const input = $("annotator");
   input.value = localStorage.getItem("vocalbaby.annotator") || state.config.default_annotator || "";
+  if (state.config.signed_in) {
+    input.value = state.config.signed_in; // your own token: you save as yourself only
+    input.readOnly = true;
+  }
   input.addEventListener("change", () => {
     if (!annotator()) {
       alertUser("Annotator names use 1-64 letters, digits, '_', '.' or '-'.");
@@ -519,6 +521,9 @@ async function start() {
   $("prev-recording").addEventListener("click", () => stepRecording(-1));
   $("next-recording").addEventListener("click", () => stepRecording(1));
   document.addEventListener("keydown", onKey);
+  initStudio({ config: state.config, api, onUploaded: loadList });
+  initModelPage(api);
+  initExplorer(api);
   await loadList();
   document.body.dataset.ready = "true";
 }

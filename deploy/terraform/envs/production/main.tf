@@ -1,5 +1,5 @@
 # VocalBaby production: network, storage, image registry, roles, the service behind a load
-# balancer, and the monitoring host. Apply steps: deploy/README.md.
+# balancer, the monitoring host, and Dagster on ECS (webserver, daemon, code server, runs). Apply steps: deploy/README.md.
 
 data "aws_caller_identity" "current" {}
 
@@ -41,18 +41,19 @@ module "ecr" {
 }
 
 module "iam" {
-  source                    = "../../modules/iam"
-  name                      = local.name
-  kms_key_arn               = module.kms.key_arn
-  ecr_repository_arn        = module.ecr.repository_arn
-  bucket_arns               = module.s3.bucket_arns
-  prediction_log_prefix     = local.prediction_log_prefix
-  parameter_path            = local.parameter_path
-  service_log_group_name    = local.log_groups.service
-  monitoring_log_group_name = local.log_groups.monitoring
-  autoscaling_group_name    = local.asg_name
-  github_repository         = var.github_repository
-  github_oidc_provider_arn  = var.github_oidc_provider_arn
+  source                     = "../../modules/iam"
+  name                       = local.name
+  kms_key_arn                = module.kms.key_arn
+  ecr_repository_arn         = module.ecr.repository_arn
+  dagster_ecr_repository_arn = module.ecr_dagster.repository_arn
+  bucket_arns                = module.s3.bucket_arns
+  prediction_log_prefix      = local.prediction_log_prefix
+  parameter_path             = local.parameter_path
+  service_log_group_name     = local.log_groups.service
+  monitoring_log_group_name  = local.log_groups.monitoring
+  autoscaling_group_name     = local.asg_name
+  github_repository          = var.github_repository
+  github_oidc_provider_arn   = var.github_oidc_provider_arn
 }
 
 module "compute" {
@@ -90,4 +91,32 @@ module "monitoring" {
   log_group_name                 = local.log_groups.monitoring
   service_autoscaling_group_name = local.asg_name
   instance_type                  = var.monitoring_instance_type
+}
+
+module "ecr_dagster" {
+  source      = "../../modules/ecr"
+  name        = "vocalbaby-dagster"
+  kms_key_arn = module.kms.key_arn
+}
+
+module "dagster" {
+  source                    = "../../modules/dagster"
+  name                      = local.name
+  vpc_id                    = module.network.vpc_id
+  vpc_cidr_block            = module.network.vpc_cidr_block
+  private_subnet_ids        = module.network.private_subnet_ids
+  webserver_allowed_cidrs   = var.dagster_allowed_cidrs
+  certificate_arn           = var.dagster_certificate_arn
+  kms_key_arn               = module.kms.key_arn
+  image                     = "${module.ecr_dagster.repository_url}:${var.dagster_image_tag}"
+  repository_arn            = module.ecr_dagster.repository_arn
+  artifacts_bucket_arn      = module.s3.bucket_arns["artifacts"]
+  artifacts_uri             = "s3://${module.s3.bucket_names["artifacts"]}"
+  dataset_uri               = "s3://${module.s3.bucket_names["artifacts"]}/datasets/${var.dataset_name}"
+  io_manager_bucket_arn     = module.s3.bucket_arns["dagster-io"]
+  io_manager_uri            = "s3://${module.s3.bucket_names["dagster-io"]}/dagster"
+  compute_logs_bucket_arn   = module.s3.bucket_arns["dagster-compute-logs"]
+  compute_logs_bucket_name  = module.s3.bucket_names["dagster-compute-logs"]
+  prediction_log_bucket_arn = module.s3.bucket_arns["prediction-log"]
+  prediction_log_uri        = "s3://${module.s3.bucket_names["prediction-log"]}/${local.prediction_log_prefix}"
 }

@@ -47,3 +47,18 @@ output "pushgateway_url" {
   description = "VOCALBABY_PUSHGATEWAY_URL for pipeline workers inside the VPC."
   value       = module.monitoring.pushgateway_url
 }
+
+output "dagster_webserver_url" {
+  description = "The Dagster UI on the internal load balancer (reach it over VPN or an SSM port forward)."
+  value       = module.dagster.webserver_url
+}
+
+output "dagster_ecr_repository_url" {
+  description = "Dagster code-location image repository (GitHub variable DAGSTER_ECR_REPOSITORY)."
+  value       = module.ecr_dagster.repository_url
+}
+
+output "dagster_cluster_name" {
+  description = "ECS cluster of Dagster (GitHub variable DAGSTER_CLUSTER)."
+  value       = module.dagster.cluster_name
+}

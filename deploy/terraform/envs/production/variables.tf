@@ -59,3 +59,25 @@ variable "monitoring_instance_type" {
   type        = string
   default     = "t3.medium"
 }
+
+variable "dagster_certificate_arn" {
+  description = "ACM certificate of the Dagster UI's internal load balancer (e.g. dagster.<your private domain>)."
+  type        = string
+}
+
+variable "dagster_allowed_cidrs" {
+  description = "Address ranges that may open the Dagster UI (VPN, office); the load balancer is internal."
+  type        = list(string)
+}
+
+variable "dagster_image_tag" {
+  description = "Tag of the Dagster code-location image in ECR (the release workflow pushes one per commit)."
+  type        = string
+  default     = "latest"
+}
+
+variable "dataset_name" {
+  description = "Training dataset folder under s3://<artifacts bucket>/datasets/."
+  type        = string
+  default     = "babblecor"
+}

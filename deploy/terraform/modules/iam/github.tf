@@ -68,7 +68,7 @@ data "aws_iam_policy_document" "github_release" {
       "ecr:PutImage",
       "ecr:UploadLayerPart",
     ]
-    resources = [var.ecr_repository_arn]
+    resources = [var.ecr_repository_arn, var.dagster_ecr_repository_arn]
   }
 
   statement {

@@ -13,6 +13,11 @@ variable "ecr_repository_arn" {
   type        = string
 }
 
+variable "dagster_ecr_repository_arn" {
+  description = "The Dagster code-location image repository (the release workflow pushes it too)."
+  type        = string
+}
+
 variable "bucket_arns" {
   description = "Data bucket ARNs by short name: artifacts, drift-reports, prediction-log."
   type        = map(string)

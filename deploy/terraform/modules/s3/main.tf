@@ -34,6 +34,27 @@ module "prediction_log" {
   expiration_days   = var.prediction_log_expiration_days
 }
 
+# Dagster: the IO manager's pickled asset values (kept like artifacts) and the runs'
+# stdout/stderr (compute logs, expiring).
+module "io_manager" {
+  source            = "./bucket"
+  name              = "${var.name}-dagster-io"
+  kms_key_arn       = var.kms_key_arn
+  access_log_bucket = aws_s3_bucket.logs.id
+  transition_days   = 90
+  noncurrent_days   = 30
+}
+
+module "compute_logs" {
+  source            = "./bucket"
+  name              = "${var.name}-dagster-compute-logs"
+  kms_key_arn       = var.kms_key_arn
+  access_log_bucket = aws_s3_bucket.logs.id
+  transition_days   = 30
+  noncurrent_days   = 7
+  expiration_days   = var.compute_log_expiration_days
+}
+
 resource "aws_s3_bucket" "logs" {
   # checkov:skip=CKV_AWS_144:Access logs are not replicated; they are kept for log_retention_days.
   # checkov:skip=CKV2_AWS_62:No consumer of object events on the access-log bucket.

@@ -25,3 +25,9 @@ variable "log_retention_days" {
   type        = number
   default     = 365
 }
+
+variable "compute_log_expiration_days" {
+  description = "Days Dagster's compute logs (runs' stdout/stderr) are kept."
+  type        = number
+  default     = 90
+}
