@@ -25,7 +25,7 @@ PIP_ARGS_PY := import tomllib; p = tomllib.load(open("pyproject.toml", "rb")); \
 	extras = ",".join(p["project"].get("optional-dependencies", {})); \
 	print("-e", f".[{extras}]", *p["dependency-groups"]["dev"], sep="\0", end="")
 
-.PHONY: help venv vendor-web test lint format demo dev serve dagster-home bench clean
+.PHONY: help venv vendor-web bento-requirements test lint format demo dev serve dagster-home bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,6 +46,10 @@ $(STAMP): pyproject.toml uv.lock
 vendor-web: venv ## Refresh the vendored wavesurfer.js from npm (maintainers; see scripts/vendor_web.py)
 	npm ci --prefix $(WEB) --no-audit --no-fund
 	$(BIN)/python scripts/vendor_web.py
+
+bento-requirements: ## Re-export the Bento's packages (deploy/bento/requirements.txt) from uv.lock
+	$(UV) export --frozen --no-dev --no-emit-project --no-hashes --no-header --extra service \
+		--quiet -o deploy/bento/requirements.txt
 
 lint: venv ## ruff check + ruff format --check
 	$(BIN)/ruff check .

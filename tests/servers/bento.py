@@ -78,19 +78,32 @@ class LocalServer:
         log_path: Path | None = None,
         cwd: Path | None = None,
         ready_timeout_s: float = 90.0,
+        target: str = SERVICE,
+        bentoml: Path | None = None,
     ) -> None:
+        """Serve ``target`` (the service module, or a built Bento's tag) with the ``bentoml``
+        executable (default: this venv's)."""
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.env = {**os.environ, "BENTOML_DO_NOT_TRACK": "true", **(env or {})}
         self.log_path = log_path or Path(os.devnull)
         self.cwd = cwd or REPO
         self.ready_timeout_s = ready_timeout_s
+        self.target = target
+        self.bentoml = bentoml or Path(sys.executable).with_name("bentoml")
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> LocalServer:
         """Start the server and wait until ``/readyz`` answers 200."""
-        bentoml = Path(sys.executable).with_name("bentoml")
-        command = [str(bentoml), "serve", SERVICE, "--host", HOST, "--port", str(self.port)]
+        command = [
+            str(self.bentoml),
+            "serve",
+            self.target,
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+        ]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 command,
