@@ -59,7 +59,7 @@ def push_drift_report(gateway_url: str) -> drift.DriftResult:
         reference_rows=300,
         current_rows=120,
         scores=scores,
-        feature_threshold=0.4,
+        thresholds=pd.Series(0.4, index=names),
         drift_share_threshold=0.1,
     )
     drift.push(result, gateway_url, labels={"partition": DAY})
