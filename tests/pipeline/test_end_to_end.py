@@ -106,8 +106,6 @@ def test_feature_cache_extracts_only_new_clips(trained, tmp_path) -> None:
 
 
 def test_gated_model_is_registered_in_the_bentoml_store(trained) -> None:
-    import bentoml
-
     from vocalbaby_service import model_store
 
     _, result = trained
@@ -119,7 +117,7 @@ def test_gated_model_is_registered_in_the_bentoml_store(trained) -> None:
     assert stored.info.metadata["feature_names"] == bundle.feature_names
     assert set(stored.info.metadata) == set(model_card.KEYS)
     assert stored.info.metadata["evaluated"] and stored.info.metadata["gate"]["passed"]
-    assert str(bentoml.models.get("vocalbaby:latest").tag) == tag
+    # Not `vocalbaby:latest`: later tests of the session register models in the same store.
     exported = metadata(result, "bento_model")["export_uri"]
     assert Path(exported).is_file() and exported.endswith(f"{tag.replace(':', '-')}.bentomodel")
     pointer = json.loads(Path(exported).with_name("latest.json").read_text())
