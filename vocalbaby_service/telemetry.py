@@ -10,8 +10,8 @@ set up Prometheus' multiprocess directory, so every worker's values reach ``/met
 - ``vocalbaby_prediction_errors_total{error_type}``: rejected files and requests, by reason.
 - ``vocalbaby_predictions_total{label,model_version}``: classified clips and segments.
 - ``vocalbaby_model_info{version,tag,feature_set}``: 1 for the model being served.
-- ``vocalbaby_prediction_log_rows_total{outcome}``: prediction-log rows written, dropped (buffer
-  full) or failed (storage error).
+- ``vocalbaby_prediction_log_rows_total{outcome}``: prediction-log rows accepted (spooled for
+  writing), written (shipped), dropped (log full) or failed (storage error; retried).
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def get() -> Metrics:
         ),
         log_rows=metrics.Counter(
             name="vocalbaby_prediction_log_rows",
-            documentation="Prediction-log rows by outcome: written, dropped, failed.",
+            documentation="Prediction-log rows by outcome: accepted, written, dropped, failed.",
             labelnames=["outcome"],
         ),
     )

@@ -93,6 +93,7 @@ def service(tmp_path_factory: pytest.TempPathFactory, demo_dataset: Path) -> Ite
         "VOCALBABY_API_TOKEN": TOKEN,
         "VOCALBABY_PREDICTION_LOG_URI": str(log_dir),
         "VOCALBABY_PREDICTION_LOG_INTERVAL_S": "3600",
+        "VOCALBABY_PREDICTION_SPOOL_DIR": str(tmp / "prediction_spool"),
     }
     server = LocalServer(env=env, log_path=tmp / "server.log").start()
     client = httpx.Client(
