@@ -2,7 +2,9 @@
 
 Each row holds the 88 features (float32, as the model saw them), ``label``, one probability column
 per class, and the columns the service adds: ``file``, ``start_s``, ``end_s`` (null for
-``/predict_features`` rows), ``model_version``, ``timestamp`` (UTC), ``request_id``, ``endpoint``.
+``/predict_features`` rows), ``silent``, ``model_version``, ``timestamp`` (UTC), ``request_id``,
+``endpoint``. Silent windows of long recordings are not classified; they are logged with
+``silent=True`` and null features, label and probabilities (the drift tests leave them out).
 
 Requests hand over :class:`Records` (plain arrays: cheap) to an in-memory buffer and never wait
 for storage. A background thread
@@ -63,7 +65,7 @@ class Records:
 
     features: np.ndarray
     probabilities: np.ndarray
-    labels: Sequence[str]
+    labels: Sequence[str | None]
     columns: Mapping[str, object]
 
     def __len__(self) -> int:
@@ -71,23 +73,34 @@ class Records:
 
     @classmethod
     def of_analyses(cls, analyses: Sequence[Analysis], **columns: object) -> Records:
-        """The classified clips and segments of some analyses, with file and start/end times."""
+        """The classified and the silent segments of some analyses, with file, start/end times
+        and ``silent``; a silent segment has null features, probabilities and label."""
+        logged = [(a, _logged_segments(a)) for a in analyses]
         segments = [
-            (a.prediction.file, a.prediction.segments[j])
-            for a in analyses
-            for j in a.features.index
+            (a.prediction.file, a.prediction.segments[j]) for a, rows in logged for j in rows
         ]
         return cls(
-            features=np.vstack([a.features.to_numpy(np.float32) for a in analyses]),
-            probabilities=np.vstack([a.probabilities.to_numpy(np.float32) for a in analyses]),
+            features=np.vstack(
+                [a.features.reindex(rows).to_numpy(np.float32) for a, rows in logged]
+            ),
+            probabilities=np.vstack(
+                [a.probabilities.reindex(rows).to_numpy(np.float32) for a, rows in logged]
+            ),
             labels=[s.label for _, s in segments],
             columns={
                 "file": [f for f, _ in segments],
                 "start_s": [s.start_s for _, s in segments],
                 "end_s": [s.end_s for _, s in segments],
+                "silent": [s.silent for _, s in segments],
                 **columns,
             },
         )
+
+
+def _logged_segments(analysis: Analysis) -> list[int]:
+    """Positions of the classified and the silent segments (failed ones are not logged)."""
+    silent = (j for j, s in enumerate(analysis.prediction.segments) if s.silent)
+    return sorted({*analysis.features.index, *silent})
 
 
 def table(

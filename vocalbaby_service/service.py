@@ -190,7 +190,7 @@ class VocalBaby:
         )
         proba = self.bundle.predict_proba(table)
         labels = [str(label) for label in proba.idxmax(axis=1)]
-        no_file = dict.fromkeys(("file", "start_s", "end_s"))
+        no_file = {**dict.fromkeys(("file", "start_s", "end_s")), "silent": False}
         records = Records(
             features=table.to_numpy(np.float32),
             probabilities=proba.to_numpy(np.float32),

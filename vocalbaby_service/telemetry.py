@@ -46,9 +46,9 @@ class Metrics:
         self.requests.labels(endpoint=endpoint, status=str(status)).inc()
         self.latency.labels(endpoint=endpoint).observe(seconds)
 
-    def count_predictions(self, labels: Iterable[str], model_version: str) -> None:
-        """Count classified clips or segments by label."""
-        for label, count in collections.Counter(labels).items():
+    def count_predictions(self, labels: Iterable[str | None], model_version: str) -> None:
+        """Count classified clips or segments by label (``None``, a silent window, is not one)."""
+        for label, count in collections.Counter(x for x in labels if x is not None).items():
             self.predictions.labels(label=label, model_version=model_version).inc(count)
 
 

@@ -71,11 +71,14 @@ class Service:
 
 
 def _classified(path: str, body: object) -> int:
-    """How many clips or segments a successful response classified (= prediction-log rows)."""
+    """How many clips or segments a successful response classified or found silent (=
+    prediction-log rows)."""
     if path == "/predict_features":
         return len(body)
     return sum(
-        sum(s["label"] is not None for s in result["segments"]) if "segments" in result else 1
+        sum(s["label"] is not None or s["silent"] for s in result["segments"])
+        if "segments" in result
+        else 1
         for result in body["results"]
     )
 

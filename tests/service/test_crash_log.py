@@ -1,5 +1,6 @@
 """The prediction log survives a crash: rows accepted before ``kill -9`` of the server reach the
-parquet log after a restart (from the local spool); a clean stop (SIGTERM) loses none."""
+parquet log after a restart (from the local spool); a clean stop (SIGTERM) loses none; silent
+windows of a long recording are logged with ``silent=True`` and nothing else."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pandas as pd
 import pytest
 
 from tests.audio_files import tone, write_wav
 from tests.servers.bento import LocalServer, process_tree, register_model
+from vocalbaby import audio, features
+from vocalbaby.labels import CLASSES
 
 PREDICTIONS = 20
 
@@ -90,7 +94,25 @@ def test_sigkill_loses_no_spooled_row(env: dict[str, str], tmp_path: Path) -> No
 
 
 @pytest.mark.integration
-def test_sigterm_loses_no_row(env: dict[str, str], tmp_path: Path) -> None:
+def test_sigterm_loses_no_row_and_silent_windows_are_flagged(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    quiet = np.zeros(int(0.8 * audio.SAMPLE_RATE), np.float32)
+    long = write_wav(tmp_path / "long.wav", np.concatenate([tone(0.8), quiet, tone(0.4)]))
     with serving(env, tmp_path / "server.log") as server:
         classified = predict(server, clip_bytes(tmp_path), PREDICTIONS)
-    assert len(logged_rows(tmp_path / "log")) == classified >= PREDICTIONS
+        response = httpx.post(
+            server.url + "/predict", files={"files": ("long.wav", long.read_bytes())}, timeout=60
+        )
+        assert response.status_code == 200, response.text
+        (result,) = response.json()["results"]
+        flags = [s["silent"] for s in result["segments"]]
+
+    rows = logged_rows(tmp_path / "log")
+    assert len(rows[rows["file"] != "long.wav"]) == classified >= PREDICTIONS
+    timeline = rows[rows["file"] == "long.wav"].sort_values("start_s")
+    assert list(timeline["silent"]) == flags and True in flags and False in flags
+    silent, audible = timeline[timeline["silent"]], timeline[~timeline["silent"]]
+    values = [*features.feature_names(), *CLASSES]
+    assert silent["label"].isna().all() and silent[values].isna().all().all()
+    assert audible["label"].isin(CLASSES).all() and audible[values].notna().all().all()
