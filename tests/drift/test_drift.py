@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import uuid
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.drift.helpers import log_rows, write_log
+from tests.drift.helpers import write_log, write_silent_rows
 from vocalbaby import drift
 from vocalbaby.features import feature_names
 
@@ -147,9 +146,7 @@ def test_silent_window_rows_are_counted_not_judged(tmp_path, reference: pd.DataF
     day = "2026-11-04"
     audible = reference.sample(100, random_state=4)
     write_log(tmp_path, day, audible, batches=1)  # an older log file: no `silent` column
-    silent = log_rows(reference.head(60), day).assign(label=None, silent=True)
-    silent[list(feature_names())] = np.nan
-    silent.to_parquet(tmp_path / f"date={day}" / f"{day}T120000Z-{uuid.uuid4()}.parquet")
+    write_silent_rows(tmp_path, day, reference.head(60))
 
     logged = drift.read_log(str(tmp_path), day=day)
     assert len(logged) == 160 and int(drift.silent_rows(logged).sum()) == 60

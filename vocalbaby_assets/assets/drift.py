@@ -261,6 +261,7 @@ def drift_report(
             "label_not_judged": found.label_reason or "",
             "label_shares": table_markdown(shares) if shares is not None else "",
             "rows": found.current_rows,
+            "silent_rows": found.silent_rows,
             "reference_rows": found.reference_rows,
             "report_html": MetadataValue.path(files["html"]),
             "report_json": MetadataValue.path(files["json"]),
