@@ -131,11 +131,11 @@ class Sampler(threading.Thread):
 
 
 def classified(body: object, path: str) -> int:
-    """Prediction-log rows of a 200 answer."""
+    """Prediction-log rows of a 200 answer (classified and silent segments)."""
     if path == "/predict_features":
         return len(body)
     return sum(
-        sum(s["label"] is not None for s in r["segments"]) if "segments" in r else 1
+        sum(s["label"] is not None or s["silent"] for s in r["segments"]) if "segments" in r else 1
         for r in body["results"]
     )
 

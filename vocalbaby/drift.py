@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # Evidently takes seconds to import: the functions that need 
 FEATURE_METHOD = "wasserstein"
 LABEL_METHOD = "jensenshannon"
 LABEL, TIMESTAMP, MODEL_VERSION = "label", "timestamp", "model_version"
+SILENT = "silent"  # prediction-log rows of silent windows: no features, no label
 PREDICTED = "predicted"  # the reference model's prediction for a reference row
 LOG_FILE = re.compile(r"(?:^|/)date=(?P<day>\d{4}-\d{2}-\d{2})/[^/]+\.parquet$")
 
@@ -144,7 +145,7 @@ class DriftResult:
 
     ``reason`` says why nothing could be judged (an empty batch); ``skipped`` names the features
     left out and why (no value in the batch or in the reference); ``label_reason`` why the
-    labels were not judged.
+    labels were not judged; ``silent_rows`` how many rows of silent windows were left out.
     """
 
     reference_rows: int
@@ -159,6 +160,7 @@ class DriftResult:
     label_threshold: float | None = None
     label_reason: str | None = None
     calibrated: bool = False
+    silent_rows: int = 0
     snapshot: Snapshot | None = field(default=None, repr=False)
 
     @property
@@ -189,6 +191,7 @@ class DriftResult:
         return {
             "reference_rows": self.reference_rows,
             "current_rows": self.current_rows,
+            "silent_rows": self.silent_rows,
             "reason": self.reason,
             "calibrated": self.calibrated,
             "method": FEATURE_METHOD,
@@ -209,6 +212,13 @@ class DriftResult:
             if self.label_shares is None
             else self.label_shares.to_dict(orient="index"),
         }
+
+
+def silent_rows(frame: pd.DataFrame) -> pd.Series:
+    """Which rows are prediction-log rows of silent windows (all ``False`` without the column)."""
+    if SILENT not in frame.columns:
+        return pd.Series(False, index=frame.index)
+    return frame[SILENT].eq(True)
 
 
 def _numeric(frame: pd.DataFrame, columns: list[str], name: str) -> pd.DataFrame:
@@ -277,25 +287,31 @@ def compare(
 ) -> DriftResult:
     """Drift of ``current`` against ``reference`` on the 88 features and the labels.
 
-    Both frames need the 88 eGeMAPS columns. Current ``label`` (the served model's predictions)
-    is compared with :func:`reference_labels` when both exist. A batch with no rows, a feature
-    without values and labels too few to judge get a reason instead of an error.
+    Both frames need the 88 eGeMAPS columns. Current rows of silent windows (:data:`SILENT`) are
+    left out of every test and counted (``silent_rows``). Current ``label`` (the served model's
+    predictions) is compared with :func:`reference_labels` when both exist. A batch with no rows,
+    a feature without values and labels too few to judge get a reason instead of an error.
     ``report=True`` also runs the Evidently report (seconds) kept as ``snapshot`` for
     :func:`save`; the figures are the same either way.
     """
     columns = list(feature_names())
+    silent = silent_rows(current)
+    current = current[~silent]
     ref = _numeric(reference, columns, "reference")
     cur = _numeric(current, columns, "current")
     n, m = len(cur), len(ref)
     if n == 0:
         empty = pd.Series(dtype=float)
-        return DriftResult(m, 0, empty, empty, config.share_threshold(), reason="no rows")
+        return DriftResult(
+            m, 0, empty, empty, config.share_threshold(), reason="no rows",
+            silent_rows=int(silent.sum()),
+        )  # fmt: skip
     scores, skipped = _distances(ref, cur)
     scores = scores.sort_values(ascending=False, kind="stable")
     thresholds = pd.Series({c: config.feature_threshold(c, n, m) for c in scores.index})
     result = DriftResult(
         m, n, scores, thresholds, config.share_threshold(), skipped,
-        calibrated=config.calibration is not None,
+        calibrated=config.calibration is not None, silent_rows=int(silent.sum()),
     )  # fmt: skip
     ref_labels = reference_labels(reference)
     if ref_labels is not None and LABEL in current:
@@ -441,7 +457,8 @@ def log_files(uri: str) -> dict[str, list[str]]:
 def read_log(uri: str, day: str | None = None) -> pd.DataFrame:
     """The prediction-log rows under ``uri`` (one day's when ``day`` is given).
 
-    Keeps the 88 features, ``label``, ``timestamp`` and ``model_version`` (when logged); raises
+    Keeps the 88 features, ``label``, ``timestamp``, and ``model_version`` and :data:`SILENT`
+    when logged (silent-window rows: see :func:`silent_rows`); raises
     ``FileNotFoundError`` when there is no file and ``ValueError`` naming a file that lacks one.
     """
     root = storage.join(uri, f"date={day}") if day else uri
@@ -457,7 +474,7 @@ def _read_batch(uri: str) -> pd.DataFrame:
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise ValueError(f"{uri}: not a prediction log file, missing {missing[:5]}")
-    return frame[required + ([MODEL_VERSION] if MODEL_VERSION in frame.columns else [])]
+    return frame[required + [c for c in (MODEL_VERSION, SILENT) if c in frame.columns]]
 
 
 def manifest_features(

@@ -21,7 +21,10 @@ Environment:
 - ``VOCALBABY_CORS_ORIGINS``: comma-separated origins allowed by CORS [CORS off].
 - ``VOCALBABY_PREDICTION_LOG_URI``: folder or ``s3://`` prefix of the prediction log [off];
   ``VOCALBABY_PREDICTION_LOG_BATCH_ROWS`` [1000] and ``VOCALBABY_PREDICTION_LOG_INTERVAL_S`` [30]
-  set how often it is flushed (see :mod:`vocalbaby_service.prediction_log`).
+  set how often it is shipped; rows are spooled to local disk every second first, in
+  ``VOCALBABY_PREDICTION_SPOOL_DIR`` [a folder per log URI under the system temp folder], and
+  leftover spools of a killed worker are shipped on the next start (see
+  :mod:`vocalbaby_service.prediction_log`).
 - ``VOCALBABY_MAX_*``: request limits (see :mod:`vocalbaby_service.limits`).
 
 Concurrency: one worker process by default, running ``VOCALBABY_MAX_CONCURRENT`` requests at once
@@ -103,6 +106,7 @@ def _prediction_log(bundle: ModelBundle) -> PredictionLog | None:
         bundle.classes,
         batch_rows=int(os.environ.get("VOCALBABY_PREDICTION_LOG_BATCH_ROWS", "1000")),
         interval_s=float(os.environ.get("VOCALBABY_PREDICTION_LOG_INTERVAL_S", "30")),
+        on_accept=rows.labels(outcome="accepted").inc,
         on_write=rows.labels(outcome="written").inc,
         on_drop=rows.labels(outcome="dropped").inc,
         on_error=rows.labels(outcome="failed").inc,
@@ -186,7 +190,7 @@ class VocalBaby:
         )
         proba = self.bundle.predict_proba(table)
         labels = [str(label) for label in proba.idxmax(axis=1)]
-        no_file = dict.fromkeys(("file", "start_s", "end_s"))
+        no_file = {**dict.fromkeys(("file", "start_s", "end_s")), "silent": False}
         records = Records(
             features=table.to_numpy(np.float32),
             probabilities=proba.to_numpy(np.float32),
@@ -218,7 +222,7 @@ class VocalBaby:
 
     @bentoml.on_shutdown
     def flush_prediction_log(self) -> None:
-        """Write the buffered prediction-log rows before the process exits."""
+        """Ship the buffered and spooled prediction-log rows before the process exits."""
         if self.log:
             self.log.close()
 

@@ -10,8 +10,8 @@ set up Prometheus' multiprocess directory, so every worker's values reach ``/met
 - ``vocalbaby_prediction_errors_total{error_type}``: rejected files and requests, by reason.
 - ``vocalbaby_predictions_total{label,model_version}``: classified clips and segments.
 - ``vocalbaby_model_info{version,tag,feature_set}``: 1 for the model being served.
-- ``vocalbaby_prediction_log_rows_total{outcome}``: prediction-log rows written, dropped (buffer
-  full) or failed (storage error).
+- ``vocalbaby_prediction_log_rows_total{outcome}``: prediction-log rows accepted (spooled for
+  writing), written (shipped), dropped (log full) or failed (storage error; retried).
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ class Metrics:
         self.requests.labels(endpoint=endpoint, status=str(status)).inc()
         self.latency.labels(endpoint=endpoint).observe(seconds)
 
-    def count_predictions(self, labels: Iterable[str], model_version: str) -> None:
-        """Count classified clips or segments by label."""
-        for label, count in collections.Counter(labels).items():
+    def count_predictions(self, labels: Iterable[str | None], model_version: str) -> None:
+        """Count classified clips or segments by label (``None``, a silent window, is not one)."""
+        for label, count in collections.Counter(x for x in labels if x is not None).items():
             self.predictions.labels(label=label, model_version=model_version).inc(count)
 
 
@@ -86,7 +86,7 @@ def get() -> Metrics:
         ),
         log_rows=metrics.Counter(
             name="vocalbaby_prediction_log_rows",
-            documentation="Prediction-log rows by outcome: written, dropped, failed.",
+            documentation="Prediction-log rows by outcome: accepted, written, dropped, failed.",
             labelnames=["outcome"],
         ),
     )

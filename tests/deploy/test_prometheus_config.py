@@ -16,6 +16,7 @@ ALERTS = {
     "VocalBabyHighErrorRate",
     "VocalBabyHighRejectionRate",
     "VocalBabyHighLatencyP95",
+    "VocalBabyPredictionLogBehind",
     "VocalBabyDataDrift",
     "VocalBabyDriftReportStale",
 }

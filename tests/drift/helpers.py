@@ -60,6 +60,17 @@ def write_log(root: str | Path, day: str, table: pd.DataFrame, batches: int = 2)
     return paths
 
 
+def write_silent_rows(root: str | Path, day: str, table: pd.DataFrame) -> Path:
+    """One log file of silent-window rows (as many as ``table`` has): ``silent=True``, null
+    features, probabilities and label."""
+    rows = log_rows(table, day).assign(label=None, silent=True)
+    rows[[*feature_names(), *(f"p_{c}" for c in CLASSES)]] = np.nan
+    path = Path(root, f"date={day}", f"{day}T120000Z-{uuid.uuid4()}.parquet")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows.to_parquet(path)
+    return path
+
+
 def materialize_reference(settings: VocalBabySettings) -> DriftSetup:
     """Run the graph up to ``reference_features``; keep the clips' features and splits."""
     instance = DagsterInstance.ephemeral()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tests.drift.helpers import DriftSetup, materialize_day, write_log
+from tests.drift.helpers import DriftSetup, materialize_day, write_log, write_silent_rows
 from tests.pipeline.conftest import check_results, metadata
 from vocalbaby.labels import CLASSES
 from vocalbaby_assets.assets.drift import DriftReportConfig
@@ -28,16 +28,17 @@ def test_drift_report_of_a_shifted_day(
     drift_setup: DriftSetup, shifted_features: pd.DataFrame
 ) -> None:
     held_out = drift_setup.clips.index[drift_setup.clips["split"] != "train"]
-    write_log(
-        drift_setup.settings.locations.prediction_log, SHIFTED_DAY, shifted_features.loc[held_out]
-    )
+    log = drift_setup.settings.locations.prediction_log
+    write_log(log, SHIFTED_DAY, shifted_features.loc[held_out])
+    write_silent_rows(log, SHIFTED_DAY, shifted_features.head(3))
     result = materialize_day(drift_setup, SHIFTED_DAY, DriftReportConfig(check_severity="ERROR"))
     assert result.success
 
     batches = metadata(result, "production_batches")
-    assert batches["rows"] == len(held_out)
+    assert (batches["rows"], batches["silent_rows"]) == (len(held_out) + 3, 3)
     assert batches["model_versions"] == ["20261101T000000Z-test"]
     report = metadata(result, "drift_report")
+    assert (report["rows"], report["silent_rows"]) == (len(held_out), 3)
     assert report["dataset_drift"] and report["drift_share"] >= 0.1
     assert report["drifted_features"] == round(report["drift_share"] * 88)
     assert "equivalentSoundLevel_dBp" in report["top_drifted_features"]

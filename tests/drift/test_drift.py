@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.drift.helpers import write_log
+from tests.drift.helpers import write_log, write_silent_rows
 from vocalbaby import drift
 from vocalbaby.features import feature_names
 
@@ -138,3 +138,24 @@ def test_channel_shift_scales_and_adds_noise() -> None:
     assert quieter.dtype == np.float32 and np.allclose(quieter, 0.01)
     noisy = drift.channel_shift(signal, 0, 20, rng)
     assert np.std(noisy) == pytest.approx(0.01, rel=0.1)
+
+
+def test_silent_window_rows_are_counted_not_judged(tmp_path, reference: pd.DataFrame) -> None:
+    """Rows of silent windows (no features, no label) are left out of the feature and label
+    tests: the day judges like its audible rows alone."""
+    day = "2026-11-04"
+    audible = reference.sample(100, random_state=4)
+    write_log(tmp_path, day, audible, batches=1)  # an older log file: no `silent` column
+    write_silent_rows(tmp_path, day, reference.head(60))
+
+    logged = drift.read_log(str(tmp_path), day=day)
+    assert len(logged) == 160 and int(drift.silent_rows(logged).sum()) == 60
+
+    result = drift.compare(reference, logged, report=False)
+    alone = drift.compare(reference, audible, report=False)
+    assert (result.current_rows, result.silent_rows, alone.silent_rows) == (100, 60, 0)
+    assert result.skipped == {} and result.label_score == alone.label_score
+    pd.testing.assert_series_equal(result.scores, alone.scores)
+    assert result.summary()["silent_rows"] == 60
+    only_silent = drift.compare(reference, logged[drift.silent_rows(logged)], report=False)
+    assert (only_silent.reason, only_silent.silent_rows) == ("no rows", 60)

@@ -71,11 +71,14 @@ class Service:
 
 
 def _classified(path: str, body: object) -> int:
-    """How many clips or segments a successful response classified (= prediction-log rows)."""
+    """How many clips or segments a successful response classified or found silent (=
+    prediction-log rows)."""
     if path == "/predict_features":
         return len(body)
     return sum(
-        sum(s["label"] is not None for s in result["segments"]) if "segments" in result else 1
+        sum(s["label"] is not None or s["silent"] for s in result["segments"])
+        if "segments" in result
+        else 1
         for result in body["results"]
     )
 
@@ -93,6 +96,7 @@ def service(tmp_path_factory: pytest.TempPathFactory, demo_dataset: Path) -> Ite
         "VOCALBABY_API_TOKEN": TOKEN,
         "VOCALBABY_PREDICTION_LOG_URI": str(log_dir),
         "VOCALBABY_PREDICTION_LOG_INTERVAL_S": "3600",
+        "VOCALBABY_PREDICTION_SPOOL_DIR": str(tmp / "prediction_spool"),
     }
     server = LocalServer(env=env, log_path=tmp / "server.log").start()
     client = httpx.Client(

@@ -29,6 +29,7 @@ from vocalbaby_service.errors import reshape
 from vocalbaby_service.limits import Limits
 from vocalbaby_service.middleware import DEADLINE_KEY, Gatekeeper
 from vocalbaby_service.prediction_log import PredictionLog, Records
+from vocalbaby_service.spool import Spool, read_frames
 
 # --- limits -------------------------------------------------------------------------------------
 
@@ -71,6 +72,8 @@ def rows(n: int, start: int = 0) -> Records:
 
 
 def new_log(uri: str, **options: object) -> PredictionLog:
+    """A log whose spool is a new folder beside ``uri`` unless ``spool_folder`` is given."""
+    options.setdefault("spool_folder", Path(f"{uri}-spool-{uuid.uuid4().hex[:8]}"))
     return PredictionLog(uri, FEATURES, CLASSES, **options)
 
 
@@ -140,6 +143,79 @@ def test_storage_errors_are_counted_not_raised(tmp_path: Path) -> None:
     log.close()
 
     assert failed.rows == 2
+
+
+CRASH = """
+import os, signal, sys, time
+from pathlib import Path
+from tests.service.test_modules import new_log, rows
+
+log = new_log(sys.argv[1], spool_folder=Path(sys.argv[2]), interval_s=3600)
+log.append(rows(5))
+log.append(rows(3, start=5))
+time.sleep(1.5)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_rows_spooled_before_a_crash_are_shipped_on_the_next_start(tmp_path: Path) -> None:
+    uri, spool = str(tmp_path / "log"), tmp_path / "spool"
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASH, uri, str(spool)], cwd=Path(__file__).parents[2], check=False
+    )
+    assert crashed.returncode == -9
+    assert not list(tmp_path.rglob("*.parquet")) and list(spool.glob("*.spool"))
+
+    written = Tally()
+    log = new_log(uri, spool_folder=spool, interval_s=3600, on_write=written)
+    wait_for(lambda: written.rows == 8)
+    log.close()
+
+    assert sorted(read_log(uri)["x"]) == list(range(8))
+    assert not list(spool.iterdir())
+
+
+def test_a_live_process_spool_is_not_recovered(tmp_path: Path) -> None:
+    uri, spool = str(tmp_path / "log"), tmp_path / "spool"
+    first = new_log(uri, spool_folder=spool, interval_s=3600)
+    first.append(rows(4))
+    wait_for(lambda: bool(first._spool.frames()))
+
+    second = new_log(uri, spool_folder=spool, interval_s=3600)
+    second.append(rows(1, start=4))
+    second.close()
+    assert sorted(read_log(uri)["x"]) == [4]
+    first.close()
+
+    assert sorted(read_log(uri)["x"]) == list(range(5))
+
+
+def test_torn_last_frame_is_ignored(tmp_path: Path) -> None:
+    spool = Spool(tmp_path)
+    spool.append(pd.DataFrame({"x": [1, 2]}))
+    spool.append(pd.DataFrame({"x": [3]}))
+    with open(spool.path, "ab") as file:
+        file.write((1000).to_bytes(8, "big") + b"cut short")
+
+    assert [list(f["x"]) for f in read_frames(spool.path)] == [[1, 2], [3]]
+
+
+def test_rows_that_cannot_be_written_stay_spooled_and_are_retried(tmp_path: Path) -> None:
+    blocked = tmp_path / "log"
+    blocked.write_text("a file, not a folder")
+    accepted, written, failed = Tally(), Tally(), Tally()
+    log = new_log(
+        str(blocked), interval_s=0.2, on_accept=accepted, on_write=written, on_error=failed
+    )
+
+    log.append(rows(3))
+    wait_for(lambda: failed.rows >= 3)
+    blocked.unlink()
+    wait_for(lambda: written.rows == 3)
+    log.close()
+
+    assert accepted.rows == 3
+    assert sorted(read_log(str(blocked))["x"]) == [0, 1, 2]
 
 
 @pytest.mark.integration

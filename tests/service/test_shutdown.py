@@ -33,11 +33,14 @@ def test_prediction_log_holds_every_classified_segment(
     names = list(features.feature_names())
     assert len(prediction_log) == service.classified > 0
     assert set(names) | {"label", *CLASSES} <= set(prediction_log.columns)
-    assert {"model_version", "timestamp", "file", "request_id", "endpoint"} <= set(
+    assert {"model_version", "timestamp", "file", "request_id", "endpoint", "silent"} <= set(
         prediction_log.columns
     )
-    assert prediction_log["label"].isin(CLASSES).all()
-    np.testing.assert_allclose(prediction_log[list(CLASSES)].sum(axis=1), 1.0, atol=1e-5)
+    classified = prediction_log[~prediction_log["silent"]]
+    assert classified["label"].isin(CLASSES).all()
+    np.testing.assert_allclose(classified[list(CLASSES)].sum(axis=1), 1.0, atol=1e-5)
+    silent = prediction_log[prediction_log["silent"]]
+    assert silent["label"].isna().all() and silent[[*names, *CLASSES]].isna().all().all()
     audio_rows = prediction_log[prediction_log["endpoint"] != "predict_features"]
     assert audio_rows["request_id"].str.fullmatch(r"[0-9a-f]{16,32}").all()
 
@@ -49,7 +52,7 @@ def test_logged_features_equal_the_pipeline_features(
     names = list(features.feature_names())
     assert service.sent, "no parity clips were sent"
     for name, path in service.sent.items():
-        rows = prediction_log[prediction_log["file"] == name]
+        rows = prediction_log[(prediction_log["file"] == name) & ~prediction_log["silent"]]
         assert len(rows) >= 1, name
         expected = features.extract_one(audio.load(path).samples)
         for logged in rows[names].to_numpy():

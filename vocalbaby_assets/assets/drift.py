@@ -59,6 +59,7 @@ def reference_features(
         table,
         metadata={
             "rows": len(table),
+            "silent_rows": int(drift.silent_rows(table).sum()),
             "children": int(groups.nunique()),
             "label_shares": table_markdown(shares.fillna(0.0)),
         },
@@ -117,13 +118,15 @@ def drift_calibration(
 def production_batches(
     context: AssetExecutionContext, settings: VocalBabySettings
 ) -> Output[pd.DataFrame]:
-    """One day of the prediction log: features, predicted label, timestamp, model version."""
+    """One day of the prediction log: features, predicted label, timestamp, model version (and
+    the rows of silent windows, which the drift tests leave out)."""
     table = drift.read_log(settings.locations.prediction_log, day=context.partition_key)
     versions = table.get(drift.MODEL_VERSION, pd.Series(dtype=str)).dropna().unique()
     return Output(
         table,
         metadata={
             "rows": len(table),
+            "silent_rows": int(drift.silent_rows(table).sum()),
             "model_versions": MetadataValue.json(sorted(map(str, versions))),
             "first_timestamp": str(table[drift.TIMESTAMP].min()),
             "last_timestamp": str(table[drift.TIMESTAMP].max()),
@@ -258,6 +261,7 @@ def drift_report(
             "label_not_judged": found.label_reason or "",
             "label_shares": table_markdown(shares) if shares is not None else "",
             "rows": found.current_rows,
+            "silent_rows": found.silent_rows,
             "reference_rows": found.reference_rows,
             "report_html": MetadataValue.path(files["html"]),
             "report_json": MetadataValue.path(files["json"]),
