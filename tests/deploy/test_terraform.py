@@ -290,7 +290,7 @@ def test_the_load_balancer_checks_readyz_over_https_only() -> None:
 def test_the_load_balancer_waits_longer_than_the_service_deadline() -> None:
     """The service answers (503 at its deadline) before the load balancer gives up on it, and
     both take the deadline from one variable, whose default is the service's."""
-    (balancer,) = blocks("resource", "aws_lb")
+    (balancer,) = [b for b in blocks("resource", "aws_lb") if b.module == "modules/compute"]
     assert balancer.body["idle_timeout"] == "${var.request_timeout_s + 10}"
     compute = TERRAFORM / "modules/compute"
     variables = parsed()[compute / "variables.tf"]["variable"]
@@ -299,6 +299,17 @@ def test_the_load_balancer_waits_longer_than_the_service_deadline() -> None:
     assert "request_timeout_s  = var.request_timeout_s" in (compute / "main.tf").read_text()
     boot = (compute / "user_data.sh.tftpl").read_text()
     assert "VOCALBABY_REQUEST_TIMEOUT_S=${request_timeout_s}" in boot
+
+
+def test_the_prediction_log_spool_is_on_the_host() -> None:
+    """Rows spooled before a crash survive a recreated container: the spool folder is a host
+    volume, owned by the Bento image's user, and the service is told to use it."""
+    boot = (TERRAFORM / "modules/compute/user_data.sh.tftpl").read_text()
+    spool = "/var/lib/vocalbaby/spool"
+    assert f"VOCALBABY_PREDICTION_SPOOL_DIR={spool}" in boot
+    assert f"install -d -m 700 -o 1034 -g 1034 {spool}" in boot
+    assert f"--volume {spool}:{spool}" in boot
+    assert boot.index(f"--volume {spool}") < boot.rindex('"$image"\n')  # an option of `run`
 
 
 def test_production_state_is_remote_and_locked() -> None:
