@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from tests.deploy.conftest import SERVICE_TOKEN, Monitored
+from tests.deploy.test_prometheus_config import ALERTS
 from tests.deploy.tools import GRAFANA
 from vocalbaby import drift
 from vocalbaby.features import feature_names
@@ -129,7 +130,7 @@ def test_alert_rules_evaluate_cleanly_and_only_drift_fires(
     monitored.prometheus.wait_for('ALERTS{alertname="VocalBabyDataDrift"}')
     groups = monitored.prometheus.get("/api/v1/rules")["groups"]
     rules = [rule for group in groups for rule in group["rules"]]
-    assert len(rules) == 7
+    assert {rule["name"] for rule in rules} == set(ALERTS)
     assert all(rule["health"] == "ok" for rule in rules), [
         (r["name"], r.get("lastError")) for r in rules if r["health"] != "ok"
     ]

@@ -41,12 +41,8 @@ def test_the_bento_requirements_are_the_lock(tmp_path: Path) -> None:
     assert {"bentoml", "opensmile", "xgboost-cpu", "numpy", "soundfile"} <= names
 
 
-def test_the_built_bento_serves_from_its_own_requirements(
-    tmp_path: Path, real_dev: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    home = tmp_path / "bentoml"
-    monkeypatch.setenv("BENTOML_HOME", str(home))
-    monkeypatch.setenv("BENTOML_DO_NOT_TRACK", "true")
+def test_the_built_bento_serves_from_its_own_requirements(tmp_path: Path, real_dev: Path) -> None:
+    home = Path(os.environ["BENTOML_HOME"])  # the session's store (tests/conftest.py)
     tag = register_model(synthetic.generate(tmp_path / "data", clips=150), rounds=20)
     built = run(
         [Path(sys.executable).with_name("bentoml"), "build", "-o", "tag"],

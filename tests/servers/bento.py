@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -70,7 +72,13 @@ def process_tree(root: int) -> list[int]:
 
 
 class LocalServer:
-    """``bentoml serve`` in its own session; stopped with SIGTERM (then SIGKILL for the tree)."""
+    """``bentoml serve`` in its own session; stopped with SIGTERM (then SIGKILL for the tree).
+
+    Each server gets a BentoML home of its own whose ``models`` and ``bentos`` link to the store
+    of ``BENTOML_HOME``: BentoML keeps its Prometheus multiprocess files in
+    ``$BENTOML_HOME/prometheus_multiproc_dir`` and wipes them when a server starts, so servers
+    sharing a home would erase each other's metrics.
+    """
 
     def __init__(
         self,
@@ -92,9 +100,16 @@ class LocalServer:
         self.target = target
         self.bentoml = bentoml or Path(sys.executable).with_name("bentoml")
         self.process: subprocess.Popen[bytes] | None = None
+        self.store = Path(self.env.get("BENTOML_HOME") or Path.home() / "bentoml")
+        self.home: Path | None = None
 
     def start(self) -> LocalServer:
         """Start the server and wait until ``/readyz`` answers 200."""
+        self.home = Path(tempfile.mkdtemp(prefix="vocalbaby-serve-"))
+        for part in ("models", "bentos"):
+            (self.store / part).mkdir(parents=True, exist_ok=True)
+            (self.home / part).symlink_to(self.store / part)
+        self.env["BENTOML_HOME"] = str(self.home)
         command = [
             str(self.bentoml),
             "serve",
@@ -133,6 +148,13 @@ class LocalServer:
     def stop(self, timeout_s: float = 20.0) -> int | None:
         """SIGTERM the server (it stops its workers cleanly); SIGKILL what is left after
         ``timeout_s``. Returns the server's exit code."""
+        try:
+            return self._terminate(timeout_s)
+        finally:
+            if self.home is not None:
+                shutil.rmtree(self.home, ignore_errors=True)  # the links, not the store
+
+    def _terminate(self, timeout_s: float) -> int | None:
         if self.process is None or self.process.poll() is not None:
             return self.process.returncode if self.process else None
         tree = process_tree(self.process.pid)
