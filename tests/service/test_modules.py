@@ -219,12 +219,17 @@ def test_rows_that_cannot_be_written_stay_spooled_and_are_retried(tmp_path: Path
 
 
 @pytest.mark.integration
-def test_log_to_s3(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_log_to_s3(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name, value in s3_server.env().items():
         monkeypatch.setenv(name, value)
     bucket = f"log-{uuid.uuid4().hex[:12]}"
     s3_server.client().create_bucket(Bucket=bucket)
-    log = new_log(f"s3://{bucket}/predictions", batch_rows=1000, interval_s=3600)
+    log = new_log(
+        f"s3://{bucket}/predictions",
+        spool_folder=tmp_path / "spool",
+        batch_rows=1000,
+        interval_s=3600,
+    )
 
     log.append(rows(7))
     log.close()
