@@ -7,12 +7,15 @@ log, then ``--clients`` clients send up to ``--requests`` requests for at most `
 - ``clip``: one 0.4 s clip to ``/predict`` (most requests);
 - ``long``: a ``--long-seconds`` recording (FLAC, 22.05 kHz stereo) within the limits;
 - ``features``: 8 rows to ``/predict_features``;
+- ``zip_heavy``: a 200 KB zip of a 190 MiB zero-filled WAV (8 channels, 48 kHz, 260 s: within
+  the limits, so decoded and classified) — heavy valid input, as often as ``long``;
 - ``hostile``: in turn a wrong token, corrupt bytes, a 384 kHz 16-channel file, a recording
-  longer than the limit, a 200 KB zip of a 190 MiB zero-filled WAV (8 channels, 48 kHz: within
-  the limits, so decoded), 513 feature rows, a non-multipart body.
+  longer than the limit, 513 feature rows, a non-multipart body (all must be refused, 4xx).
 
-It prints, per kind, the answers by status and p50/p99 latency; the 5xx count (503 ``busy``
-refusals, which ask the client to retry, apart); the slowest hostile refusal; the server's RSS
+Clients behave like well-written ones: a 503 ``busy`` answer is retried after its
+``Retry-After`` (counted), until the run's time is up. It prints, per kind, the final answers by
+status and p50/p99 latency (retries included); the 5xx count of final answers and the busy
+refusals seen on the way; the slowest hostile refusal; the server's RSS
 (the whole process tree, and its largest process) after warm-up, at its peak and at the end; and,
 after a clean stop, the prediction-log rows against the rows the 200 answers classified. Before
 the mix, two long requests run at once while clips are sent one by one: their latency.
@@ -79,11 +82,7 @@ def requests_by_kind(long_seconds: float, feature_names: list[str]) -> dict[str,
         "clip": [audio(name, clip)],
         "long": [audio("long.flac", encoded(long, 22_050, "FLAC"))],
         "features": [{"path": "/predict_features", "json": {"rows": [row] * 8}}],
-        "hostile": [
-            {**audio(name, clip), "headers": {"Authorization": "Bearer wrong"}},
-            audio("corrupt.wav", b"RIFF" + bytes(rng.integers(0, 255, 4000, dtype=np.uint8))),
-            audio("wide.wav", encoded(np.zeros((38_400, 16), np.float32), 384_000)),
-            audio("too_long.wav", encoded(np.zeros(700 * 8_000, np.int16), 8_000)),
+        "zip_heavy": [
             {
                 "path": "/predict_zip",
                 "files": {
@@ -95,7 +94,13 @@ def requests_by_kind(long_seconds: float, feature_names: list[str]) -> dict[str,
                         "application/zip",
                     )
                 },
-            },
+            }
+        ],
+        "hostile": [
+            {**audio(name, clip), "headers": {"Authorization": "Bearer wrong"}},
+            audio("corrupt.wav", b"RIFF" + bytes(rng.integers(0, 255, 4000, dtype=np.uint8))),
+            audio("wide.wav", encoded(np.zeros((38_400, 16), np.float32), 384_000)),
+            audio("too_long.wav", encoded(np.zeros(700 * 8_000, np.int16), 8_000)),
             {"path": "/predict_features", "json": {"rows": [row] * 513}},
             {"path": "/predict", "json": {"files": []}},
         ],
@@ -143,17 +148,20 @@ def classified(body: object, path: str) -> int:
 def soak(args: argparse.Namespace, url: str, kinds: dict[str, list[dict]]) -> dict[str, object]:
     """Send the mix from ``args.clients`` clients; answers and latencies per kind."""
     plan = itertools.cycle(
-        ["long"] * 1 + ["hostile"] * 2 + ["features"] * 4 + ["clip"] * (args.long_every - 7)
+        ["long", "zip_heavy"]
+        + ["hostile"] * 2
+        + ["features"] * 4
+        + ["clip"] * (args.long_every - 8)
     )
     variants = {kind: itertools.cycle(reqs) for kind, reqs in kinds.items()}
     lock = threading.Lock()
-    issued, rows = 0, 0
+    issued, rows, busy = 0, 0, 0
     statuses: dict[str, Counter] = defaultdict(Counter)
     times: dict[str, list[float]] = defaultdict(list)
     deadline = time.monotonic() + args.max_seconds
 
     def client_loop() -> None:
-        nonlocal issued, rows
+        nonlocal issued, rows, busy
         auth = {"Authorization": f"Bearer {TOKEN}"}
         with httpx.Client(base_url=url, timeout=180) as client:
             while time.monotonic() < deadline:
@@ -166,13 +174,20 @@ def soak(args: argparse.Namespace, url: str, kinds: dict[str, list[dict]]) -> di
                 path = request.pop("path")
                 headers = {**auth, **request.pop("headers", {})}
                 started = time.perf_counter()
-                try:
-                    response = client.post(path, headers=headers, **request)
-                    status = str(response.status_code)
-                    if response.status_code == 503:
-                        status += f" {response.json().get('error')}"
-                except httpx.HTTPError as exc:
-                    status, response = f"no answer ({type(exc).__name__})", None
+                while True:
+                    try:
+                        response = client.post(path, headers=headers, **request)
+                        status = str(response.status_code)
+                        if response.status_code == 503:
+                            status += f" {response.json().get('error')}"
+                    except httpx.HTTPError as exc:
+                        status, response = f"no answer ({type(exc).__name__})", None
+                    wait_s = float(response.headers.get("retry-after", 0)) if response else 0
+                    if status != "503 busy" or time.monotonic() + wait_s >= deadline:
+                        break
+                    with lock:
+                        busy += 1
+                    time.sleep(wait_s)
                 took = time.perf_counter() - started
                 with lock:
                     statuses[kind][status] += 1
@@ -191,7 +206,7 @@ def soak(args: argparse.Namespace, url: str, kinds: dict[str, list[dict]]) -> di
             kind: {"answers": dict(statuses[kind]), **percentiles(times[kind])} for kind in statuses
         },
         "5xx": sum(n for c in statuses.values() for s, n in c.items() if s[:1] == "5"),
-        "503_busy": sum(c.get("503 busy", 0) for c in statuses.values()),
+        "503_busy_retried": busy,
         "no_answer": sum(n for c in statuses.values() for s, n in c.items() if s[:1] == "n"),
         "slowest_hostile_s": round(max(times["hostile"], default=0.0), 2),
         "rows_classified_by_200s": rows,

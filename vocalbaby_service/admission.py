@@ -1,13 +1,26 @@
-"""Admission of work: a fixed number of requests at once and a bounded queue for the rest.
+"""Admission of work, in two stages, so that refusals never wait behind heavy work.
 
-A request that finds the queue full is refused at once (503 with ``Retry-After``) before its
-body is read, so memory holds at most ``running + queued`` bodies and never grows with the
-number of clients. One that waits past its deadline is refused the same way.
+1. **Intake** (:meth:`Admission.enter`, in the middleware, before the body is read): at most
+   ``running + queued`` requests in the server at once, whatever they are doing (reading their
+   body, being checked, waiting for a turn, being worked on). More are refused at once with 503
+   and ``Retry-After``, so memory holds a bounded number of bodies.
+2. **Work** (:meth:`Admission.turn`, in the service, after the upload passed every check): at
+   most ``running`` requests decode and extract at once, the rest wait in arrival order until
+   their deadline. The cost of a request is its audio seconds, read from the file headers: when
+   the audio already admitted (working and waiting) plus this request's would exceed
+   ``max_audio_s``, the request is refused at once (503 ``busy``, ``Retry-After``) instead of
+   being accepted and missing its deadline later. A request is always admitted when nothing
+   else is, so no valid request is refused forever.
+
+Bad requests are checked and refused in stage 1's slot without ever waiting for a work turn.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from http import HTTPStatus
 
 from vocalbaby_service.errors import RequestError
@@ -23,36 +36,63 @@ def busy(message: str) -> RequestError:
 
 
 class Admission:
-    """At most ``running`` requests at once, ``queued`` more waiting their turn."""
+    """The two stages of the module docstring (one instance per server process)."""
 
-    def __init__(self, running: int, queued: int) -> None:
+    def __init__(self, running: int, queued: int, max_audio_s: float = float("inf")) -> None:
         self.running = running
         self.queued = queued
-        self._active = 0
+        self.max_audio_s = max_audio_s
+        self._inside = 0
+        self._working = 0
         self._waiting = 0
-        self._slots = asyncio.Semaphore(running)
+        self._audio_s = 0.0
+        self._turns = asyncio.Semaphore(running)
 
     @property
     def load(self) -> tuple[int, int]:
-        """Requests running and waiting now."""
-        return self._active, self._waiting
+        """Requests working and waiting for a work turn now."""
+        return self._working, self._waiting
 
-    async def acquire(self, timeout_s: float) -> None:
-        """Wait (up to ``timeout_s``) for a turn; raises the 503 :class:`RequestError` when the
-        queue is full or the wait times out. Every turn taken is given back with
-        :meth:`release`."""
-        if self._active + self._waiting >= self.running + self.queued:
-            raise busy(f"{self._active} requests running and {self._waiting} queued; retry later")
+    @property
+    def inside(self) -> int:
+        """Requests admitted by :meth:`enter` and not yet gone."""
+        return self._inside
+
+    def enter(self) -> None:
+        """Admit a request into the server, or raise the 503 :class:`RequestError` when
+        ``running + queued`` are already inside; pair with :meth:`leave`."""
+        if self._inside >= self.running + self.queued:
+            raise busy(f"{self._inside} requests in progress; retry later")
+        self._inside += 1
+
+    def leave(self) -> None:
+        """A request admitted by :meth:`enter` is done."""
+        self._inside -= 1
+
+    @asynccontextmanager
+    async def turn(self, audio_s: float, deadline: float) -> AsyncIterator[None]:
+        """Hold a work turn for a request of ``audio_s`` seconds of audio; raises the 503
+        :class:`RequestError` when its cost does not fit or no turn comes before ``deadline``
+        (a :func:`time.monotonic` value)."""
+        if self._audio_s and self._audio_s + audio_s > self.max_audio_s:
+            raise busy(
+                f"{self._audio_s:.0f} s of audio already in progress, at most "
+                f"{self.max_audio_s:g} s at once; retry later"
+            )
+        self._audio_s += audio_s
         self._waiting += 1
         try:
-            await asyncio.wait_for(self._slots.acquire(), timeout_s)
-        except TimeoutError as exc:
-            raise busy(f"no turn within {timeout_s:g} s; retry later") from exc
+            try:
+                await asyncio.wait_for(self._turns.acquire(), deadline - time.monotonic())
+            except TimeoutError as exc:
+                raise busy("no turn before the request's deadline; retry later") from exc
+            finally:
+                self._waiting -= 1
+            self._working += 1
+            try:
+                yield
+            finally:
+                self._working -= 1
+                self._turns.release()
         finally:
-            self._waiting -= 1
-        self._active += 1
-
-    def release(self) -> None:
-        """Give a turn back to the next request waiting."""
-        self._active -= 1
-        self._slots.release()
+            self._audio_s -= audio_s

@@ -5,10 +5,15 @@
 - ``VOCALBABY_MAX_AUDIO_SECONDS``: duration of one audio file [600].
 - ``VOCALBABY_MAX_REQUEST_AUDIO_SECONDS``: total duration of the audio in one request, 413 when
   longer [1200].
-- ``VOCALBABY_MAX_CONCURRENT``: requests worked on at once [4 x CPU count; feature extraction
-  has its own fixed threads, so long requests do not hold small ones up];
-  ``VOCALBABY_MAX_QUEUED``: requests waiting for a turn [64]; more get 503 with ``Retry-After``
-  before their body is read.
+- ``VOCALBABY_MAX_CONCURRENT``: requests decoded and classified at once [4 x CPU count; feature
+  extraction has its own fixed threads, so long requests do not hold small ones up];
+  ``VOCALBABY_MAX_QUEUED``: requests more in the server (being read, checked or waiting for a
+  turn) [64]; more get 503 with ``Retry-After`` before their body is read.
+- ``VOCALBABY_MAX_AUDIO_IN_FLIGHT_S``: audio seconds being classified or waiting for a turn; a
+  request that would go beyond gets 503 ``busy`` with ``Retry-After`` at once instead of
+  missing its deadline [1500 x CPU count: 2 cores classify about 60 s of audio per second,
+  so about 3,000 s are done within the deadline with room for small requests]. See
+  :mod:`vocalbaby_service.admission`.
 - ``VOCALBABY_REQUEST_TIMEOUT_S``: deadline of a request from its arrival [110]; work still
   running then is cancelled (503). Keep it below the load balancer's idle timeout.
 - ``VOCALBABY_MAX_SAMPLE_RATE``: sample rate of one file [192000].
@@ -34,6 +39,7 @@ _ENV_NAMES = {
     "max_request_audio_s": "MAX_REQUEST_AUDIO_SECONDS",
     "max_concurrent": "MAX_CONCURRENT",
     "max_queued": "MAX_QUEUED",
+    "max_audio_in_flight_s": "MAX_AUDIO_IN_FLIGHT_S",
     "request_timeout_s": "REQUEST_TIMEOUT_S",
     "max_sample_rate": "MAX_SAMPLE_RATE",
     "max_channels": "MAX_CHANNELS",
@@ -53,6 +59,7 @@ class Limits:
     max_request_audio_s: float = 1200.0
     max_concurrent: int = field(default_factory=lambda: 4 * (os.cpu_count() or 1))
     max_queued: int = 64
+    max_audio_in_flight_s: float = field(default_factory=lambda: 1500.0 * (os.cpu_count() or 1))
     request_timeout_s: float = 110.0
     max_sample_rate: int = DecodeLimits.max_sample_rate
     max_channels: int = DecodeLimits.max_channels

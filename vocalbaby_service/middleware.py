@@ -6,10 +6,11 @@
 - A body larger than ``max_body_bytes`` gets 413 before it is read when ``Content-Length`` says
   so, and as soon as the limit is crossed for a chunked body (the request is cut off and its
   response replaced).
-- POST requests to ``endpoints`` take a turn from ``admission`` before their body is read (503
-  with ``Retry-After`` when the queue is full, see :mod:`vocalbaby_service.admission`); their
-  deadline, ``timeout_s`` after arrival, is left in the scope under :data:`DEADLINE_KEY` (a
-  :func:`time.monotonic` value) for the service to stop the work at.
+- POST requests to ``endpoints`` are admitted into the server (stage 1 of
+  :mod:`vocalbaby_service.admission`) before their body is read: 503 with ``Retry-After`` at
+  once when it is full. Their deadline, ``timeout_s`` after arrival, is left in the scope under
+  :data:`DEADLINE_KEY` (a :func:`time.monotonic` value) for the service to wait for a work turn
+  and stop the work at.
 - Error responses written by BentoML or Starlette are rewritten in the one refusal shape of
   :mod:`vocalbaby_service.errors` (an input parser's own refusal is found in the scope).
 - Requests to ``endpoints`` are counted by status and timed
@@ -130,14 +131,14 @@ class Gatekeeper:
             return
         scope[DEADLINE_KEY] = time.monotonic() + self.timeout_s
         try:
-            await self.admission.acquire(self.timeout_s)
+            self.admission.enter()
         except RequestError as exc:
             await send_error(send, exc)
             return
         try:
             await self._limited(scope, receive, send)
         finally:
-            self.admission.release()
+            self.admission.leave()
 
     def _authorized(self, headers: dict[bytes, bytes]) -> bool:
         scheme, _, credentials = headers.get(b"authorization", b"").partition(b" ")

@@ -38,12 +38,14 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
+import anyio
 import bentoml
 import numpy as np
 import pandas as pd
@@ -58,6 +60,7 @@ from vocalbaby_service import auth, model_store, telemetry
 from vocalbaby_service.admission import RETRY_AFTER_S, Admission
 from vocalbaby_service.errors import FileProblem, RequestError, refuse_files
 from vocalbaby_service.limits import Limits
+from vocalbaby_service.memory import release_memory
 from vocalbaby_service.middleware import DEADLINE_KEY, Gatekeeper
 from vocalbaby_service.prediction_log import PredictionLog, Records
 from vocalbaby_service.row_limit import RowLimit
@@ -66,8 +69,10 @@ from vocalbaby_service.uploads import (
     AudioFiles,
     Upload,
     ZipArchive,
+    audio_seconds,
     check_files,
     decode,
+    refusal,
     unpack_zip,
 )
 
@@ -80,6 +85,10 @@ ENDPOINTS = ("/predict", "/predict_zip", "/predict_features", "/model_info")
 MAX_FEATURE_ROWS = 512  # rows of one /predict_features request (413 beyond), and its batch size
 TIMEOUT_MARGIN_S = 5  # BentoML's own timeout is later, so the service's deadline answers first
 CHECKED_EXTRACTOR_KEYS = ("feature_set", "feature_level", "sample_rate", "num_features")
+TIMEOUT_S = LIMITS.request_timeout_s
+ADMISSION = Admission(LIMITS.max_concurrent, LIMITS.max_queued, LIMITS.max_audio_in_flight_s)
+CHECKS = anyio.CapacityLimiter(4)  # threads checking uploads (cheap: file headers)
+WORK = anyio.CapacityLimiter(LIMITS.max_concurrent)  # threads decoding and classifying
 
 
 def _http_config() -> dict[str, Any]:
@@ -124,6 +133,12 @@ def _check_extractor(bundle: ModelBundle) -> None:
         )
 
 
+def _checked(uploads: list[Upload], max_files: int) -> tuple[list[Upload], float]:
+    """The uploads after every check that needs no decoding, and their audio seconds."""
+    check_files(uploads, max_files)
+    return uploads, audio_seconds(uploads, LIMITS)
+
+
 def _request_id(ctx: bentoml.Context) -> str:
     """BentoML's request id (the ``X-BentoML-Request-ID`` response header), or a new one."""
     span_id = ctx.request.scope.get("request_id")
@@ -164,18 +179,15 @@ class VocalBaby:
         logger.info("serving model %s (version %s)", self.stored.tag, self.version)
 
     @bentoml.api(input_spec=AudioFiles)
-    def predict(self, files: list[Upload], ctx: bentoml.Context) -> dict[str, Any]:
+    async def predict(self, files: list[Upload], ctx: bentoml.Context) -> dict[str, Any]:
         """Classify audio files (multipart field ``files``; wav, flac or ogg; any rate)."""
-        return self._answer(ctx, lambda: self._classify(files, LIMITS.max_files, ctx, "predict"))
+        return await self._answer(ctx, "predict", lambda: _checked(files, LIMITS.max_files))
 
     @bentoml.api(input_spec=ZipArchive)
-    def predict_zip(self, file: Upload, ctx: bentoml.Context) -> dict[str, Any]:
+    async def predict_zip(self, file: Upload, ctx: bentoml.Context) -> dict[str, Any]:
         """Classify every audio file in a ZIP archive (multipart field ``file``)."""
-        return self._answer(
-            ctx,
-            lambda: self._classify(
-                unpack_zip(file, LIMITS), LIMITS.max_zip_members, ctx, "predict_zip"
-            ),
+        return await self._answer(
+            ctx, "predict_zip", lambda: _checked(unpack_zip(file, LIMITS), LIMITS.max_zip_members)
         )
 
     @bentoml.api(batchable=True, max_batch_size=MAX_FEATURE_ROWS, max_latency_ms=100)
@@ -226,10 +238,24 @@ class VocalBaby:
         if self.log:
             self.log.close()
 
-    def _answer(self, ctx: bentoml.Context, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """Run ``work``; a :class:`RequestError` becomes its status and JSON body."""
+    async def _answer(
+        self,
+        ctx: bentoml.Context,
+        endpoint: str,
+        check: Callable[[], tuple[list[Upload], float]],
+    ) -> dict[str, Any]:
+        """Check the upload (the parser's refusal first, then ``check``: files and headers,
+        giving the audio seconds), wait for a work turn, classify; a :class:`RequestError`
+        becomes its status and JSON body. Checks never wait behind other requests' work."""
         try:
-            return work()
+            refusal(ctx.request)
+            uploads, seconds = await anyio.to_thread.run_sync(check, limiter=CHECKS)
+            deadline = ctx.request.scope.get(DEADLINE_KEY) or time.monotonic() + TIMEOUT_S
+            async with ADMISSION.turn(seconds, deadline):
+                analyses = await anyio.to_thread.run_sync(
+                    self._classify, uploads, seconds, deadline, limiter=WORK
+                )
+            return self._respond(analyses, ctx, endpoint)
         except RequestError as exc:
             self.metrics.errors.labels(error_type=exc.error_type).inc()
             ctx.response.status_code = exc.error_code
@@ -238,14 +264,11 @@ class VocalBaby:
             return exc.body()
 
     def _classify(
-        self, uploads: list[Upload], max_files: int, ctx: bentoml.Context, endpoint: str
-    ) -> dict[str, Any]:
-        check_files(uploads, max_files)
-        deadline = ctx.request.scope.get(DEADLINE_KEY)
+        self, uploads: list[Upload], audio_s: float, deadline: float
+    ) -> list[inference.Analysis]:
+        """Decode and classify (in a worker thread), stopping at ``deadline``."""
         try:
-            analyses = inference.analyze_many(
-                decode(uploads, LIMITS), self.bundle, deadline=deadline
-            )
+            return inference.analyze_many(decode(uploads, LIMITS), self.bundle, deadline=deadline)
         except features.DeadlineExceeded as exc:
             raise RequestError(
                 HTTPStatus.SERVICE_UNAVAILABLE,
@@ -253,6 +276,12 @@ class VocalBaby:
                 f"not done within {LIMITS.request_timeout_s:g} s ({exc}); retry later",
                 retry_after_s=RETRY_AFTER_S,
             ) from exc
+        finally:
+            release_memory(audio_s)
+
+    def _respond(
+        self, analyses: list[inference.Analysis], ctx: bentoml.Context, endpoint: str
+    ) -> dict[str, Any]:
         refuse_files(
             HTTPStatus.UNPROCESSABLE_ENTITY,
             "feature_extraction_failed",
@@ -292,7 +321,7 @@ VocalBaby.add_asgi_middleware(
     token=API_TOKEN,
     max_body_bytes=LIMITS.max_upload_bytes,
     endpoints=ENDPOINTS,
-    admission=Admission(LIMITS.max_concurrent, LIMITS.max_queued),
+    admission=ADMISSION,
     timeout_s=LIMITS.request_timeout_s,
 )
 VocalBaby.add_asgi_middleware(RowLimit, path="/predict_features", max_rows=MAX_FEATURE_ROWS)

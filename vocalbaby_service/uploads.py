@@ -2,7 +2,9 @@
 
 Uploads are read into memory and never written to disk by this module (Starlette spools parts
 over 1 MiB to anonymous temporary files, which vanish when the request is closed). ZIP members
-are read in memory, never extracted, after these checks, in this order:
+are never extracted or read whole: each is streamed from the archive when its header is checked
+and when it is decoded (block by block, see :func:`vocalbaby.audio.load`), after these checks,
+in this order:
 
 - member count (``max_zip_members``) and declared uncompressed total (``max_zip_bytes``): 413;
   :mod:`zipfile` never inflates a member beyond its declared size, so the total is a hard bound;
@@ -14,13 +16,16 @@ Directory entries and macOS ``__MACOSX/`` metadata are skipped.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import zipfile
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO, TypeVar
 
 import bentoml
 from bentoml.validators import ContentType
@@ -30,7 +35,6 @@ from starlette.requests import Request
 
 from vocalbaby import audio
 from vocalbaby.dataset import AUDIO_SUFFIXES
-from vocalbaby_service import telemetry
 from vocalbaby_service.errors import SCOPE_KEY, FileProblem, RequestError, refuse_files
 from vocalbaby_service.limits import Limits
 
@@ -39,15 +43,22 @@ ZIP_TYPES = GENERIC_TYPES | {"application/zip", "application/x-zip-compressed", 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".zst", ".7z", ".rar", ".jar")
 SKIPPED_PREFIXES = ("__MACOSX/",)
 _DRIVE = re.compile(r"^[A-Za-z]:")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Upload:
-    """One uploaded file (or archive member), in memory."""
+    """One uploaded file or archive member; ``open()`` streams its bytes from the start."""
 
     name: str
     content_type: str | None
-    data: bytes
+    size: int
+    open: Callable[[], BinaryIO]
+
+    @classmethod
+    def of_bytes(cls, name: str, content_type: str | None, data: bytes) -> Upload:
+        """An upload held in memory."""
+        return cls(name, content_type, len(data), functools.partial(io.BytesIO, data))
 
 
 async def read_form(request: Request, field: str) -> list[Upload]:
@@ -80,7 +91,7 @@ async def _upload(value: UploadFile | str, field: str, position: int) -> Upload:
             f"field '{field}' must hold file uploads, not text",
         )
     name = value.filename or f"{field}[{position}]"
-    return Upload(name, value.content_type, await value.read())
+    return Upload.of_bytes(name, value.content_type, await value.read())
 
 
 class _FormInput(bentoml.IODescriptor):
@@ -92,18 +103,25 @@ class _FormInput(bentoml.IODescriptor):
 
     @classmethod
     async def from_http_request(cls, request: Request, serde: Any) -> bentoml.IODescriptor:
+        """The parsed field; a refusal is left in the scope (see :func:`refusal`) with an empty
+        field, so BentoML neither logs it as a server error nor answers it in its own shape."""
         (field,) = cls.model_fields
         try:
             value = cls._value(await read_form(request, field))
         except RequestError as exc:
-            telemetry.get().errors.labels(error_type=exc.error_type).inc()
-            request.scope[SCOPE_KEY] = exc  # BentoML answers [{"error": str(exc)}]; see reshape
-            raise
+            request.scope[SCOPE_KEY] = exc
+            value = []
         return cls.model_construct(**{field: value})
 
     @classmethod
     def _value(cls, uploads: list[Upload]) -> list[Upload] | Upload:
         return uploads
+
+
+def refusal(request: Request) -> None:
+    """Raise the refusal the input parser left in ``request``'s scope, if any."""
+    if (exc := request.scope.get(SCOPE_KEY)) is not None:
+        raise exc
 
 
 class AudioFiles(_FormInput):
@@ -171,18 +189,18 @@ def check_files(uploads: list[Upload], max_files: int) -> None:
         HTTPStatus.UNPROCESSABLE_ENTITY,
         "empty_file",
         "empty file",
-        [FileProblem(u.name, "empty file (0 bytes)") for u in uploads if not u.data],
+        [FileProblem(u.name, "empty file (0 bytes)") for u in uploads if not u.size],
     )
 
 
-def decode(uploads: list[Upload], limits: Limits) -> list[audio.Audio]:
-    """Decode every upload to 16 kHz mono; refuse (422) all that cannot be used, and (413) a
-    request whose files add up to more than ``max_request_audio_s`` (checked from the headers,
-    before anything is decoded)."""
+def audio_seconds(uploads: list[Upload], limits: Limits) -> float:
+    """The audio seconds of the request, from the files' headers (nothing decoded); refuses
+    (422) every file that cannot be used and (413) more than ``max_request_audio_s`` in all."""
     problems, seconds = [], 0.0
     for upload in uploads:
         try:
-            seconds += audio.header(upload.data, upload.name, limits.decoding()).duration_s
+            header = _checked(upload, audio.header, limits=limits.decoding())
+            seconds += header.duration_s
         except audio.AudioError as exc:
             problems.append(FileProblem(upload.name, exc.reason))
     refuse_files(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_audio", "unusable audio", problems)
@@ -192,10 +210,16 @@ def decode(uploads: list[Upload], limits: Limits) -> list[audio.Audio]:
             "too_much_audio",
             f"{seconds:.0f} s of audio in the request, at most {limits.max_request_audio_s:g} s",
         )
-    decoded = []
+    return seconds
+
+
+def decode(uploads: list[Upload], limits: Limits) -> list[audio.Audio]:
+    """Decode every upload (checked by :func:`audio_seconds`) to 16 kHz mono; refuses (422)
+    all that cannot be decoded."""
+    decoded, problems = [], []
     for upload in uploads:
         try:
-            decoded.append(audio.load(upload.data, upload.name, limits=limits.decoding()))
+            decoded.append(_checked(upload, audio.load, limits=limits.decoding()))
         except audio.AudioError as exc:
             problems.append(FileProblem(upload.name, exc.reason))
     refuse_files(HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_audio", "unusable audio", problems)
@@ -208,7 +232,8 @@ def _is_unsafe(name: str) -> bool:
 
 
 def unpack_zip(archive: Upload, limits: Limits) -> list[Upload]:
-    """The audio members of a ZIP archive, read in memory after the checks of the module doc."""
+    """The audio members of a ZIP archive, after the checks of the module doc; each member is
+    streamed from the archive when opened."""
     media_type = (archive.content_type or "").split(";")[0].strip().lower()
     if media_type not in ZIP_TYPES:
         raise RequestError(
@@ -218,33 +243,96 @@ def unpack_zip(archive: Upload, limits: Limits) -> list[Upload]:
             [FileProblem(archive.name, f"content type {archive.content_type!r} is not a ZIP")],
         )
     try:
-        with zipfile.ZipFile(io.BytesIO(archive.data)) as zf:
+        with zipfile.ZipFile(archive.open()) as zf:
             members = [
                 info
                 for info in zf.infolist()
                 if not info.is_dir() and not info.filename.startswith(SKIPPED_PREFIXES)
             ]
-            _check_members(archive.name, members, limits)
-            return [Upload(m.filename, None, _read_member(zf, m)) for m in members]
-    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:
-        raise RequestError(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "invalid_archive",
-            "unreadable ZIP archive",
-            [FileProblem(archive.name, str(exc) or type(exc).__name__)],
-        ) from exc
+    except _ZIP_ERRORS as exc:
+        raise _invalid_archive("unreadable ZIP archive", archive.name, exc) from exc
+    _check_members(archive.name, members, limits)
+    return [
+        Upload(m.filename, None, m.file_size, functools.partial(_MemberStream, archive, m))
+        for m in members
+    ]
 
 
-def _read_member(zf: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes:
+def _invalid_archive(message: str, name: str, exc: BaseException) -> RequestError:
+    return RequestError(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        "invalid_archive",
+        message,
+        [FileProblem(name, str(exc) or type(exc).__name__)],
+    )
+
+
+_ZIP_ERRORS = (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError, zlib.error)
+
+
+class _MemberStream(io.RawIOBase):
+    """One archive member, inflated as it is read (seeking backwards inflates again from the
+    start). A damaged member (bad data, CRC mismatch) reads as ended and keeps the 422
+    ``invalid_archive`` refusal in ``failure``: the decoder reads through callbacks that
+    cannot raise, so the caller checks it (:func:`_checked`)."""
+
+    def __init__(self, archive: Upload, member: zipfile.ZipInfo) -> None:
+        self.name = member.filename
+        self.failure: RequestError | None = None
+        try:
+            self._zip = zipfile.ZipFile(archive.open())
+            self._member = self._zip.open(member)
+        except _ZIP_ERRORS as exc:
+            raise _invalid_archive("unreadable archive member", member.filename, exc) from exc
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.failure:
+            return 0
+        try:
+            data = self._member.read(len(buffer))
+        except _ZIP_ERRORS as exc:
+            self.failure = _invalid_archive("unreadable archive member", self.name, exc)
+            return 0
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if not self.failure:
+            try:
+                return self._member.seek(offset, whence)
+            except _ZIP_ERRORS as exc:
+                self.failure = _invalid_archive("unreadable archive member", self.name, exc)
+        return self._member.tell()
+
+    def tell(self) -> int:
+        return self._member.tell()
+
+    def close(self) -> None:
+        if not self.closed:
+            self._member.close()
+            self._zip.close()
+        super().close()
+
+
+def _checked(upload: Upload, read: Callable[..., T], **options: Any) -> T:
+    """``read(stream, name, **options)`` of a fresh stream of ``upload``; raises a damaged
+    member's refusal."""
+    stream = upload.open()
     try:
-        return zf.read(member)
-    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
-        raise RequestError(
-            HTTPStatus.UNPROCESSABLE_ENTITY,
-            "invalid_archive",
-            "unreadable archive member",
-            [FileProblem(member.filename, str(exc) or type(exc).__name__)],
-        ) from exc
+        result = read(stream, upload.name, **options)
+    except audio.AudioError as exc:
+        if failure := getattr(stream, "failure", None):
+            raise failure from exc
+        raise
+    if failure := getattr(stream, "failure", None):
+        raise failure
+    return result
 
 
 def _check_members(name: str, members: list[zipfile.ZipInfo], limits: Limits) -> None:

@@ -1,6 +1,7 @@
 """Admission and deadlines on a real ``bentoml serve``: a request's work stops at its deadline
-(503 ``deadline_exceeded`` with ``Retry-After``), requests beyond the queue are refused at once,
-and the server keeps answering."""
+(503 ``deadline_exceeded`` with ``Retry-After``), requests beyond the queue or the audio budget
+are refused at once, bad uploads never wait behind other requests' work, and the server keeps
+answering."""
 
 from __future__ import annotations
 
@@ -23,13 +24,15 @@ LONG = wav_bytes((0.3 * np.random.default_rng(0).standard_normal(300 * 16_000)).
 
 @pytest.fixture(scope="module")
 def strict(service: Service, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A second server: 1 s deadline, one request at a time, one more queued."""
+    """A second server: 1 s deadline, one request worked on at a time, two more inside, 400 s
+    of audio at once."""
     env = {
         "BENTOML_HOME": os.environ["BENTOML_HOME"],
         "VOCALBABY_MODEL_TAG": service.tag,
         "VOCALBABY_REQUEST_TIMEOUT_S": "1",
         "VOCALBABY_MAX_CONCURRENT": "1",
-        "VOCALBABY_MAX_QUEUED": "1",
+        "VOCALBABY_MAX_QUEUED": "2",
+        "VOCALBABY_MAX_AUDIO_IN_FLIGHT_S": "400",
     }
     log = tmp_path_factory.mktemp("strict") / "server.log"
     with LocalServer(env=env, log_path=log) as server:
@@ -61,3 +64,33 @@ def test_requests_beyond_the_queue_are_refused_at_once(strict: str) -> None:
     assert codes == [503] * 4 and errors <= {"busy", "deadline_exceeded"}, codes
     assert "busy" in errors
     assert predict(strict, wav_bytes(tone(0.4))).status_code == 200
+
+
+def _while_working(url: str, data: bytes) -> tuple[httpx.Response, float]:
+    """``data`` sent while a long request holds the one work turn: the answer and its time."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        long = pool.submit(predict, url, LONG)
+        time.sleep(0.3)
+        started = time.monotonic()
+        response = predict(url, data)
+        took = time.monotonic() - started
+        assert long.result().json()["error"] == "deadline_exceeded"
+    return response, took
+
+
+def test_bad_uploads_do_not_wait_for_a_work_turn(strict: str) -> None:
+    response, took = _while_working(strict, b"RIFF\x00\x00" + bytes(range(200)))
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "invalid_audio"
+    assert took < 0.5  # before: it waited for the long request's turn
+
+
+def test_work_beyond_the_audio_budget_is_refused_at_once(strict: str) -> None:
+    response, took = _while_working(strict, LONG)  # 300 s more than the 400 s budget allows
+
+    assert response.status_code == 503, response.text
+    assert response.json()["error"] == "busy"
+    assert "300 s of audio already in progress" in response.json()["message"]
+    assert response.headers["retry-after"] == "2"
+    assert took < 0.5

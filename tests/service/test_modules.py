@@ -25,7 +25,7 @@ from tests.servers.seaweedfs import S3Server
 from vocalbaby import storage
 from vocalbaby_service import auth, service
 from vocalbaby_service.admission import Admission
-from vocalbaby_service.errors import reshape
+from vocalbaby_service.errors import RequestError, reshape
 from vocalbaby_service.limits import Limits
 from vocalbaby_service.middleware import DEADLINE_KEY, Gatekeeper
 from vocalbaby_service.prediction_log import PredictionLog, Records
@@ -344,7 +344,7 @@ def _held_requests(
             sent = [
                 asyncio.create_task(client.post("/predict", content=b"x")) for _ in range(count)
             ]
-            while sum(admission.load) + sum(t.done() for t in sent) < count:
+            while admission.inside + sum(t.done() for t in sent) < count:
                 await asyncio.sleep(0.01)
             await asyncio.sleep(hold_s)
             release.set()
@@ -353,8 +353,9 @@ def _held_requests(
     return asyncio.run(go()), bodies
 
 
-def test_a_full_queue_is_refused_with_retry_after_before_the_body_is_read() -> None:
-    responses, bodies = _held_requests(Admission(running=2, queued=1), count=5)
+def test_a_full_server_is_refused_with_retry_after_before_the_body_is_read() -> None:
+    admission = Admission(running=2, queued=1)
+    responses, bodies = _held_requests(admission, count=5)
 
     assert sorted(r.status_code for r in responses) == [200, 200, 200, 503, 503]
     assert bodies == 3
@@ -362,16 +363,45 @@ def test_a_full_queue_is_refused_with_retry_after_before_the_body_is_read() -> N
     assert all(r.headers["retry-after"] == "2" and r.json()["error"] == "busy" for r in refused)
     ok = [r.json()["deadline_in_s"] for r in responses if r.status_code == 200]
     assert all(0 < left <= 60 for left in ok)
+    assert admission.inside == 0
 
 
-def test_a_queued_request_waits_no_longer_than_its_deadline() -> None:
+async def _turns(admission: Admission, costs: list[float], deadline_s: float) -> list[str]:
+    """Requests of ``costs`` audio seconds asking for a turn at once, each holding it 0.3 s:
+    ``"ok"`` or the refusal's message."""
+
+    async def one(cost: float) -> str:
+        try:
+            async with admission.turn(cost, time.monotonic() + deadline_s):
+                await asyncio.sleep(0.3)
+        except RequestError as exc:
+            assert exc.error_type == "busy" and exc.retry_after_s == 2
+            return exc.message
+        return "ok"
+
+    return list(await asyncio.gather(*(one(c) for c in costs)))
+
+
+def test_a_request_waits_for_a_work_turn_no_longer_than_its_deadline() -> None:
     admission = Admission(running=1, queued=4)
-    responses, bodies = _held_requests(admission, count=2, timeout_s=0.2, hold_s=0.5)
-    assert bodies == 1
 
-    assert sorted(r.status_code for r in responses) == [200, 503]
-    assert "no turn within 0.2 s" in next(r.text for r in responses if r.status_code == 503)
+    answers = asyncio.run(_turns(admission, [1, 1], deadline_s=0.1))
+
+    assert answers[0] == "ok"
+    assert "no turn before the request's deadline" in answers[1]
     assert admission.load == (0, 0)
+
+
+def test_work_beyond_the_audio_budget_is_refused_at_once() -> None:
+    admission = Admission(running=4, queued=4, max_audio_s=100)
+    started = time.monotonic()
+
+    answers = asyncio.run(_turns(admission, [80, 30, 20], deadline_s=10))
+
+    assert answers[0] == answers[2] == "ok"
+    assert "80 s of audio already in progress, at most 100 s" in answers[1]
+    assert time.monotonic() - started < 1  # refused, not queued
+    assert asyncio.run(_turns(admission, [500], deadline_s=10)) == ["ok"]  # alone: always
 
 
 # --- CORS -----------------------------------------------------------------------------------------

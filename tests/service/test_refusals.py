@@ -301,3 +301,16 @@ def test_bad_input_is_refused(
     assert [f["file"] for f in body["files"]] == named
     assert all(f["reason"] for f in body["files"])
     assert all(name in body["message"] for name in named)
+
+
+def test_refusals_are_not_logged_as_server_errors(alive: Service) -> None:
+    log = alive.server.log_path
+    before = log.stat().st_size
+    for case in ("not multipart", "text instead of a file", "corrupt bytes", "zip slip"):
+        path, request_kwargs, status, *_ = CASES[case]
+        assert alive.post(path, **request_kwargs).status_code == status
+
+    with open(log, "rb") as f:
+        f.seek(before)
+        written = f.read().decode("utf-8", "replace")
+    assert "Traceback" not in written and "[ERROR]" not in written, written
