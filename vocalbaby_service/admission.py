@@ -23,9 +23,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http import HTTPStatus
 
-from vocalbaby_service.errors import RequestError
-
-RETRY_AFTER_S = 2
+from vocalbaby_service.errors import RETRY_AFTER_S, RequestError
 
 
 def busy(message: str) -> RequestError:

@@ -69,6 +69,7 @@ GENERIC_TYPES = {
     HTTPStatus.SERVICE_UNAVAILABLE: "unavailable",
 }
 SHAPE = {"error", "message", "files"}
+RETRY_AFTER_S = 2  # the Retry-After of every 503: busy, past the deadline, overloaded
 SCOPE_KEY = "vocalbaby.refusal"  # where an input parser leaves its refusal for the middleware
 
 
@@ -92,4 +93,5 @@ def reshape(status: int, body: bytes) -> RequestError | None:
         message = "; ".join([message, *details[:5]])
     code = HTTPStatus(status)
     kind = GENERIC_TYPES.get(code, "internal_error" if status >= 500 else "bad_request")
-    return RequestError(code, kind, message or code.phrase)
+    retry_after_s = RETRY_AFTER_S if code == HTTPStatus.SERVICE_UNAVAILABLE else None
+    return RequestError(code, kind, message or code.phrase, retry_after_s=retry_after_s)

@@ -57,10 +57,10 @@ from starlette.routing import Route
 from vocalbaby import features, inference
 from vocalbaby.model import ModelBundle
 from vocalbaby_service import auth, model_store, telemetry
-from vocalbaby_service.admission import RETRY_AFTER_S, Admission
-from vocalbaby_service.errors import FileProblem, RequestError, refuse_files
+from vocalbaby_service.admission import Admission
+from vocalbaby_service.errors import RETRY_AFTER_S, FileProblem, RequestError, refuse_files
 from vocalbaby_service.limits import Limits
-from vocalbaby_service.memory import release_memory
+from vocalbaby_service.memory import fix_mmap_threshold
 from vocalbaby_service.middleware import DEADLINE_KEY, Gatekeeper
 from vocalbaby_service.prediction_log import PredictionLog, Records
 from vocalbaby_service.row_limit import RowLimit
@@ -162,6 +162,7 @@ class VocalBaby:
     model_ref = bentoml.models.BentoModel(MODEL_TAG)  # declares the model: packed by `build`
 
     def __init__(self) -> None:
+        fix_mmap_threshold()  # see vocalbaby_service.memory
         self.bundle, self.stored = model_store.load(MODEL_TAG)
         _check_extractor(self.bundle)
         self.bundle.booster.set_param({"nthread": 1})  # requests already run in parallel
@@ -190,7 +191,7 @@ class VocalBaby:
             ctx, "predict_zip", lambda: _checked(unpack_zip(file, LIMITS), LIMITS.max_zip_members)
         )
 
-    @bentoml.api(batchable=True, max_batch_size=MAX_FEATURE_ROWS, max_latency_ms=100)
+    @bentoml.api(batchable=True, max_batch_size=MAX_FEATURE_ROWS, max_latency_ms=1000)
     def predict_features(self, rows: list[FeatureRow]) -> list[dict[str, Any]]:  # type: ignore[valid-type]
         """Classify rows of the 88 named eGeMAPS features: a label and probabilities each."""
         if not rows:
@@ -253,7 +254,7 @@ class VocalBaby:
             deadline = ctx.request.scope.get(DEADLINE_KEY) or time.monotonic() + TIMEOUT_S
             async with ADMISSION.turn(seconds, deadline):
                 analyses = await anyio.to_thread.run_sync(
-                    self._classify, uploads, seconds, deadline, limiter=WORK
+                    self._classify, uploads, deadline, limiter=WORK
                 )
             return self._respond(analyses, ctx, endpoint)
         except RequestError as exc:
@@ -263,9 +264,7 @@ class VocalBaby:
                 ctx.response.headers["Retry-After"] = str(exc.retry_after_s)
             return exc.body()
 
-    def _classify(
-        self, uploads: list[Upload], audio_s: float, deadline: float
-    ) -> list[inference.Analysis]:
+    def _classify(self, uploads: list[Upload], deadline: float) -> list[inference.Analysis]:
         """Decode and classify (in a worker thread), stopping at ``deadline``."""
         try:
             return inference.analyze_many(decode(uploads, LIMITS), self.bundle, deadline=deadline)
@@ -276,8 +275,6 @@ class VocalBaby:
                 f"not done within {LIMITS.request_timeout_s:g} s ({exc}); retry later",
                 retry_after_s=RETRY_AFTER_S,
             ) from exc
-        finally:
-            release_memory(audio_s)
 
     def _respond(
         self, analyses: list[inference.Analysis], ctx: bentoml.Context, endpoint: str
