@@ -1,5 +1,8 @@
 """eGeMAPSv02 functionals (88 named features per signal) computed with openSMILE.
 
+Other openSMILE functional sets (:data:`FEATURE_SETS`, e.g. ComParE_2016's 6373) are selectable
+per call with ``feature_set``; eGeMAPSv02 is the default everywhere.
+
 This is the only feature code in VocalBaby: the pipeline and the service both call it, so a
 clip gets the same features in training and in serving.
 
@@ -41,7 +44,12 @@ from opensmile.core.lib import OpenSMILE, OpenSmileException
 from vocalbaby import audio
 from vocalbaby.audio import SAMPLE_RATE
 
-FEATURE_SET = opensmile.FeatureSet.eGeMAPSv02
+FEATURE_SETS: dict[str, opensmile.FeatureSet] = {
+    "eGeMAPSv02": opensmile.FeatureSet.eGeMAPSv02,
+    "ComParE_2016": opensmile.FeatureSet.ComParE_2016,
+}
+DEFAULT_FEATURE_SET = "eGeMAPSv02"
+FEATURE_SET = FEATURE_SETS[DEFAULT_FEATURE_SET]
 FEATURE_LEVEL = opensmile.FeatureLevel.Functionals
 
 Progress = Callable[[int, int], None]
@@ -77,35 +85,48 @@ class ExtractionResult:
         return done / self.seconds if self.seconds > 0 else float("nan")
 
 
-@functools.cache
-def _smile() -> opensmile.Smile:
-    return opensmile.Smile(feature_set=FEATURE_SET, feature_level=FEATURE_LEVEL)
+def _checked(feature_set: str) -> str:
+    if feature_set not in FEATURE_SETS:
+        raise ValueError(f"unknown feature set {feature_set!r}; known: {', '.join(FEATURE_SETS)}")
+    return feature_set
 
 
 @functools.cache
-def feature_names() -> tuple[str, ...]:
-    """The 88 eGeMAPSv02 functional names, in column order."""
-    return tuple(_smile().feature_names)
+def _smile(feature_set: str) -> opensmile.Smile:
+    return opensmile.Smile(
+        feature_set=FEATURE_SETS[_checked(feature_set)], feature_level=FEATURE_LEVEL
+    )
 
 
-def extractor_config() -> dict[str, object]:
+@functools.cache
+def _names(feature_set: str) -> tuple[str, ...]:
+    return tuple(_smile(feature_set).feature_names)
+
+
+def feature_names(feature_set: str = DEFAULT_FEATURE_SET) -> tuple[str, ...]:
+    """The functional names of ``feature_set`` (eGeMAPSv02: 88), in column order."""
+    return _names(feature_set)
+
+
+def extractor_config(feature_set: str = DEFAULT_FEATURE_SET) -> dict[str, object]:
     """What produced the features; stored with every model so serving can check it matches."""
     return {
         "library": "opensmile",
         "opensmile_version": opensmile.__version__,
-        "feature_set": FEATURE_SET.name,
+        "feature_set": FEATURE_SETS[_checked(feature_set)].name,
         "feature_level": FEATURE_LEVEL.value,
         "sample_rate": SAMPLE_RATE,
         "input": "mono float32 in [-1, 1], quantised to int16 as opensmile.Smile does",
-        "num_features": len(feature_names()),
+        "num_features": len(feature_names(feature_set)),
     }
 
 
 class _Engine:
-    """One initialised openSMILE engine, reused across signals by resetting it."""
+    """One initialised openSMILE engine of ``feature_set``, reused by resetting it."""
 
-    def __init__(self) -> None:
-        smile = _smile()
+    def __init__(self, feature_set: str = DEFAULT_FEATURE_SET) -> None:
+        self.feature_set = feature_set
+        smile = _smile(feature_set)
         options = smile._options()
         options["source"] = os.path.join(
             smile.default_config_root, smile_paths.EXTERNAL_INPUT_CONFIG
@@ -160,8 +181,9 @@ class EnginePool:
     the caller's critical path) and returned.
     """
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, feature_set: str = DEFAULT_FEATURE_SET) -> None:
         self.size = size
+        self.feature_set = _checked(feature_set)
         self._idle: queue.SimpleQueue[_Engine] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._created = 0
@@ -183,7 +205,7 @@ class EnginePool:
         if not make:
             return self._idle.get()
         try:
-            return _Engine()
+            return _Engine(self.feature_set)
         except BaseException:
             with self._lock:
                 self._created -= 1
@@ -194,7 +216,7 @@ class EnginePool:
         try:
             engine.reset()
         except OpenSmileException:
-            engine = _Engine()
+            engine = _Engine(self.feature_set)
         self._idle.put(engine)
 
     @contextmanager
@@ -208,9 +230,13 @@ class EnginePool:
 
 
 @functools.cache
-def engine_pool() -> EnginePool:
-    """The process-wide engine pool: one engine per extraction thread."""
-    return EnginePool(extraction_threads())
+def _engine_pool(feature_set: str) -> EnginePool:
+    return EnginePool(extraction_threads(), feature_set)
+
+
+def engine_pool(feature_set: str = DEFAULT_FEATURE_SET) -> EnginePool:
+    """The process-wide engine pool of ``feature_set``: at most one engine per extraction thread."""
+    return _engine_pool(_checked(feature_set))
 
 
 @functools.cache
@@ -219,21 +245,21 @@ def executor() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=extraction_threads(), thread_name_prefix="opensmile")
 
 
-def extract_one(samples: np.ndarray) -> np.ndarray:
-    """The 88 features of one 16 kHz mono float32 signal; raises ``ValueError`` on failure."""
+def extract_one(samples: np.ndarray, feature_set: str = DEFAULT_FEATURE_SET) -> np.ndarray:
+    """The features of one 16 kHz mono float32 signal; raises ``ValueError`` on failure."""
     samples = np.asarray(samples, dtype=np.float32)
     if samples.ndim != 1 or samples.size == 0:
         raise ValueError(f"expected a non-empty 1-D signal, got shape {samples.shape}")
-    with engine_pool().borrow() as engine:
+    with engine_pool(feature_set).borrow() as engine:
         row = engine(samples)
     if not np.isfinite(row).any():
         raise ValueError("openSMILE returned no finite feature value")
     return row
 
 
-def _safe_extract(samples: np.ndarray) -> np.ndarray | str:
+def _safe_extract(samples: np.ndarray, feature_set: str) -> np.ndarray | str:
     try:
-        return extract_one(samples)
+        return extract_one(samples, feature_set)
     except ValueError as exc:
         return str(exc)
 
@@ -244,13 +270,14 @@ def _run(
     workers: int | None,
     progress: Progress | None,
     deadline: float | None = None,
+    feature_set: str = DEFAULT_FEATURE_SET,
 ) -> ExtractionResult:
     """``work`` (a feature row, or the reason it failed) over every item on the shared executor.
 
     At most ``workers`` items of this call are queued or running at once (default and maximum:
     the extraction threads), so concurrent callers share the threads in turn. Past ``deadline``
     (a :func:`time.monotonic` value) nothing more is started and :class:`DeadlineExceeded` is
-    raised.
+    raised. The result's columns are ``feature_set``'s names.
     """
     in_flight = max(1, min(workers or extraction_threads(), extraction_threads()))
     results: dict[Hashable, np.ndarray | str] = {}
@@ -278,9 +305,9 @@ def _run(
     rows = {k: results[k] for k in items if not isinstance(results[k], str)}
     failures = {k: r for k in items if isinstance(r := results[k], str)}
     frame = pd.DataFrame(
-        np.vstack(list(rows.values())) if rows else np.empty((0, len(feature_names()))),
+        np.vstack(list(rows.values())) if rows else np.empty((0, len(feature_names(feature_set)))),
         index=pd.Index(list(rows), name="key"),
-        columns=list(feature_names()),
+        columns=list(feature_names(feature_set)),
         dtype=np.float32,
     )
     return ExtractionResult(frame, failures, time.perf_counter() - started)
@@ -291,24 +318,29 @@ def extract_batch(
     workers: int | None = None,
     progress: Progress | None = None,
     deadline: float | None = None,
+    feature_set: str = DEFAULT_FEATURE_SET,
 ) -> ExtractionResult:
     """Features of many signals in parallel; failures are collected, never turned into zeros.
 
-    ``signals`` maps a key (clip id) to samples, or is a sequence (keys are positions).
+    ``signals`` maps a key (clip id) to samples, or is a sequence (keys are positions);
+    ``feature_set`` is one of :data:`FEATURE_SETS`.
     ``progress(done, total)`` is called from the calling thread after each signal. Past
     ``deadline`` (:func:`time.monotonic`) it stops, raising :class:`DeadlineExceeded`.
     """
     items = dict(signals) if isinstance(signals, Mapping) else dict(enumerate(signals))
-    return _run(items, _safe_extract, workers, progress, deadline)
+    _checked(feature_set)
+    work = functools.partial(_safe_extract, feature_set=feature_set)
+    return _run(items, work, workers, progress, deadline, feature_set)
 
 
 def extract(
     signals: Mapping[Hashable, np.ndarray] | Sequence[np.ndarray],
     workers: int | None = None,
     progress: Progress | None = None,
+    feature_set: str = DEFAULT_FEATURE_SET,
 ) -> pd.DataFrame:
     """Like :func:`extract_batch`, but raises :class:`FeatureError` if any signal failed."""
-    result = extract_batch(signals, workers=workers, progress=progress)
+    result = extract_batch(signals, workers=workers, progress=progress, feature_set=feature_set)
     if result.failures:
         raise FeatureError(result.failures)
     return result.features
@@ -319,6 +351,7 @@ def extract_files(
     workers: int | None = None,
     progress: Progress | None = None,
     transform: Callable[[Hashable, np.ndarray], np.ndarray] | None = None,
+    feature_set: str = DEFAULT_FEATURE_SET,
 ) -> ExtractionResult:
     """Decode every file (:func:`vocalbaby.audio.load`) and extract its features, in parallel.
 
@@ -335,6 +368,8 @@ def extract_files(
             samples = audio.load(source).samples
         except audio.AudioError as exc:
             return exc.reason
-        return _safe_extract(transform(key, samples) if transform else samples)
+        return _safe_extract(transform(key, samples) if transform else samples, feature_set)
 
-    return _run({key: (key, source) for key, source in sources.items()}, work, workers, progress)
+    _checked(feature_set)
+    items = {key: (key, source) for key, source in sources.items()}
+    return _run(items, work, workers, progress, feature_set=feature_set)
