@@ -14,10 +14,9 @@ source and sink, buffer modes) for the engine's options to fill in, as ``opensmi
 
 from __future__ import annotations
 
-import functools
-import os
 import re
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,9 +104,8 @@ def pruned_text(config: Path, sink_level: str) -> str:
     return text
 
 
-@functools.cache
-def _workdir() -> tempfile.TemporaryDirectory[str]:
-    return tempfile.TemporaryDirectory(prefix="vocalbaby-smile-")
+_lock = threading.Lock()
+_workdir: list[tempfile.TemporaryDirectory[str]] = []  # made on first use, removed at exit
 
 
 def pruned(config: str | Path, sink_level: str) -> str:
@@ -116,9 +114,10 @@ def pruned(config: str | Path, sink_level: str) -> str:
     The copy lives in a folder of this process's temporary directory, removed at exit.
     """
     config = Path(config)
-    target = Path(_workdir().name) / f"{config.stem}.{sink_level}.conf"
-    if not target.exists():
-        partial = target.with_suffix(f".{os.getpid()}.{id(target)}.tmp")
-        partial.write_text(pruned_text(config, sink_level))
-        partial.replace(target)  # atomic: engines made at once never read half a file
+    with _lock:  # engines are made by several threads at once
+        if not _workdir:
+            _workdir.append(tempfile.TemporaryDirectory(prefix="vocalbaby-smile-"))
+        target = Path(_workdir[0].name) / f"{config.stem}.{sink_level}.conf"
+        if not target.exists():
+            target.write_text(pruned_text(config, sink_level))
     return str(target)

@@ -2,6 +2,7 @@
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -124,3 +125,13 @@ def test_chunks_are_bounded_and_small_calls_use_every_thread(monkeypatch) -> Non
     features._run(dict.fromkeys(range(6), 0), work, None, None)
     assert max(sizes) == 1 and len(threads) == min(6, features.extraction_threads())
     assert features.engine_pool().created <= features.extraction_threads()
+
+
+def test_engines_made_at_once_share_one_pruned_config(monkeypatch) -> None:
+    """Regression: the first engines of a process, made by several threads at once, each made
+    a temporary folder; all but one were removed while in use (FileNotFoundError)."""
+    monkeypatch.setattr(smile_config, "_workdir", [])
+    with ThreadPoolExecutor(max_workers=6) as threads:
+        engines = list(threads.map(lambda _: features._Engine(), range(6)))
+    assert len(smile_config._workdir) == 1
+    assert all(engine(tone()).shape == (88,) for engine in engines)
