@@ -10,7 +10,7 @@ import opensmile
 import pandas as pd
 import pytest
 
-from tests.audio_files import tone
+from tests.audio_files import tone, write_bad_clips, write_wav
 from vocalbaby import audio, dataset, features, smile_config, synthetic
 
 
@@ -135,3 +135,18 @@ def test_engines_made_at_once_share_one_pruned_config(monkeypatch) -> None:
         engines = list(threads.map(lambda _: features._Engine(), range(6)))
     assert len(smile_config._workdir) == 1
     assert all(engine(tone()).shape == (88,) for engine in engines)
+
+
+def test_files_are_decoded_in_chunks_and_bad_ones_fail_alone(tmp_path: Path) -> None:
+    expected = write_bad_clips(tmp_path / "bad")
+    sources = {name: tmp_path / "bad" / name for name in expected}
+    good = {f"ok{i}": tone(0.4 + 0.1 * i, 200.0 + 50 * i) for i in range(10)}
+    sources |= {key: write_wav(tmp_path / f"{key}.wav", s) for key, s in good.items()}
+    result = features.extract_files(sources)
+    assert sorted(result.failures) == sorted(expected)
+    for name, reason in expected.items():
+        assert reason in result.failures[name]
+    assert list(result.features.index) == list(good)
+    for key in good:
+        decoded = audio.load(sources[key]).samples
+        np.testing.assert_array_equal(result.features.loc[key], features.extract_one(decoded))
