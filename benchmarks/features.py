@@ -9,11 +9,12 @@ Prints JSON; every figure comes from this one run, on the same clips and worker 
   share of the clips concatenated into one long signal (no per-clip cost; not per-clip features);
 - ``floor_pruned_config``: the same floor with the pruned config.
 Rates (clips per wall-clock second, and per CPU second of the process: the steadier figure
-when other work shares the cores) are the best of ``--repeats`` runs, interleaved. Also printed:
-single-clip latency (``extract_one`` against the old path, p50/p90 over ``--latency-calls``
-isolated calls), the peak RSS growth of a fresh process extracting every clip with each path
-(engines included), and parity: per feature, max |new - per-clip opensmile.Smile| / that
-feature's standard deviation, on the clips and on ``--demo-clips`` synthetic demo clips.
+when other work shares the cores) and ratios to the floor are medians over ``--rounds`` rounds,
+each running every path once. Also printed: single-clip latency (``extract_one`` against the
+old path, p50/p90 over ``--latency-calls`` isolated calls), the peak RSS growth of a fresh
+process extracting every clip with each path (engines included), and parity: per feature,
+max |new - per-clip opensmile.Smile| / that feature's standard deviation, on the clips and on
+``--demo-clips`` synthetic demo clips.
 """
 
 from __future__ import annotations
@@ -78,25 +79,34 @@ def _floor(pruned: bool, workers: int) -> Callable[[list[np.ndarray]], object]:
 
 
 def _rates(
-    runs: dict[str, Callable[[], object]], clips: int, repeats: int
-) -> dict[str, dict[str, float]]:
-    """Clips per wall-clock second and per CPU second of this process, best of ``repeats``.
+    runs: dict[str, Callable[[], object]], clips: int, rounds: int
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, float]]]:
+    """Clips per wall-clock second and per CPU second of this process (medians over ``rounds``
+    rounds, each running every path once), and each path's median per-round ratio to ``floor``.
 
-    CPU time counts every thread of the process and hardly moves when other processes share
-    the cores, so it is the steadier figure on a busy machine.
+    CPU time counts every thread of the process and moves less than wall time when other
+    processes share the cores; per-round ratios cancel slow changes in that load.
     """
-    wall = dict.fromkeys(runs, float("inf"))
-    cpu = dict.fromkeys(runs, float("inf"))
-    for _ in range(repeats):
+    seconds: dict[str, dict[str, list[float]]] = {"second": {}, "cpu_second": {}}
+    for _ in range(rounds):
         for name, run in runs.items():
             started, cpu_started = time.perf_counter(), time.process_time()
             run()
-            wall[name] = min(wall[name], time.perf_counter() - started)
-            cpu[name] = min(cpu[name], time.process_time() - cpu_started)
-    return {
-        "second": {name: round(clips / seconds, 1) for name, seconds in wall.items()},
-        "cpu_second": {name: round(clips / seconds, 1) for name, seconds in cpu.items()},
+            seconds["second"].setdefault(name, []).append(time.perf_counter() - started)
+            seconds["cpu_second"].setdefault(name, []).append(time.process_time() - cpu_started)
+    rates = {
+        unit: {name: round(clips / float(np.median(s)), 1) for name, s in by_name.items()}
+        for unit, by_name in seconds.items()
     }
+    ratios = {
+        unit: {
+            name: round(float(np.median(np.array(by_name["floor"]) / np.array(s))), 3)
+            for name, s in by_name.items()
+            if name != "floor"
+        }
+        for unit, by_name in seconds.items()
+    }
+    return rates, ratios
 
 
 def _latency_ms(signals: list[np.ndarray], old_pool: features.EnginePool, calls: int) -> dict:
@@ -169,8 +179,8 @@ def main() -> None:
     parser.add_argument(
         "--dataset", help="dataset folder (default: ../shared/data/real-dev, else demo clips)"
     )
-    parser.add_argument("--clips", type=int, default=300, help="clips per measurement [300]")
-    parser.add_argument("--repeats", type=int, default=3, help="rates: best of N runs [3]")
+    parser.add_argument("--clips", type=int, default=200, help="clips per measurement [200]")
+    parser.add_argument("--rounds", type=int, default=7, help="rates: rounds, medians [7]")
     parser.add_argument(
         "--workers", type=int, default=features.extraction_threads(), help="threads [all]"
     )
@@ -196,7 +206,7 @@ def main() -> None:
     old = _old_path(old_pool, workers)
     old(signals[: 2 * workers])  # make and warm the engines of both paths
     features.extract_batch(signals[: 2 * workers], workers=workers)
-    rates = _rates(
+    rates, ratios = _rates(
         {
             "old_per_clip": lambda: old(signals),
             "new_batched": lambda: features.extract_batch(signals, workers=workers),
@@ -204,7 +214,7 @@ def main() -> None:
             "floor_pruned_config": lambda: _floor(True, workers)(signals),
         },
         n,
-        args.repeats,
+        args.rounds,
     )
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=spawn, max_tasks_per_child=1) as child:
@@ -227,13 +237,7 @@ def main() -> None:
         "machine": platform.machine(),
         "opensmile": opensmile.__version__,
         "clips_per": rates,
-        "ratio_to_floor": {
-            unit: {
-                path: round(by_path[path] / by_path["floor"], 3)
-                for path in ("new_batched", "old_per_clip")
-            }
-            for unit, by_path in rates.items()
-        },
+        "ratio_to_floor": ratios,
         "single_clip_latency_ms": _latency_ms(signals, old_pool, args.latency_calls),
         "peak_rss_growth_mb": memory,
         "parity_max_abs_diff_over_std": parity,
