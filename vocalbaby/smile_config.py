@@ -5,7 +5,7 @@ opensmile's eGeMAPSv02 config builds the GeMAPSv01b graph and the eGeMAPSv02 gra
 reads. They still cost time in every run and in every engine reset, which rebuilds each
 component. :func:`pruned` writes a copy of a config without them: the remaining components are
 configured exactly as before, so the output is bit-identical (tested against
-``opensmile.Smile``), and a 0.4 s clip costs about 15 % less (reset about 25 % less).
+``opensmile.Smile``), and a 0.4 s clip costs about 12 % less CPU (its reset about 25 % less).
 
 The copy inlines the config's ``\\{file}`` includes, makes the relative file defaults of its
 ``\\cm[option{default}]`` references absolute, and keeps the ``\\cm[...]`` includes (external
@@ -111,7 +111,8 @@ _workdir: list[tempfile.TemporaryDirectory[str]] = []  # made on first use, remo
 def pruned(config: str | Path, sink_level: str) -> str:
     """Path of a copy of ``config`` reduced to the components feeding ``sink_level``.
 
-    The copy lives in a folder of this process's temporary directory, removed at exit.
+    The copy lives in a folder of this process's temporary directory, removed at exit (and
+    written again if it is gone: an engine reads it only when it is made).
     """
     config = Path(config)
     with _lock:  # engines are made by several threads at once
@@ -119,5 +120,6 @@ def pruned(config: str | Path, sink_level: str) -> str:
             _workdir.append(tempfile.TemporaryDirectory(prefix="vocalbaby-smile-"))
         target = Path(_workdir[0].name) / f"{config.stem}.{sink_level}.conf"
         if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(pruned_text(config, sink_level))
     return str(target)
