@@ -9,7 +9,12 @@ measures a running server given with ``--url``. Two phases, each bounded in requ
   and (for a server started here) its CPU time per request, which, unlike requests/s, hardly
   depends on what else the machine is running.
 
-Targets on 2 cores: p50 <= 15 ms at one client, >= 120 requests/s with no errors at 16 clients.
+A server started here is measured side by side, in the same run and with the same clip, with
+the seed-style peer (:mod:`benchmarks.seed_peer`: save the upload, ``Smile.process_file``,
+imputer, XGBoost, on uvicorn), serving the same model; ``vs_peer`` gives the ratios.
+
+Targets on 2 cores: p50 <= 12 ms at one client, >= 120 requests/s with no errors at 16 clients,
+>= 2x the peer's requests/s.
 
     python benchmarks/serve.py --demo-model
     python benchmarks/serve.py --url http://127.0.0.1:3000 --token "$VOCALBABY_API_TOKEN"
@@ -18,15 +23,18 @@ Targets on 2 cores: p50 <= 15 ms at one client, >= 120 requests/s with no errors
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -34,10 +42,11 @@ import httpx
 import numpy as np
 import soundfile as sf
 
-from tests.servers.bento import LocalServer, process_tree, register_model
+from tests.servers.bento import LocalServer, free_port, process_tree, register_model
 from vocalbaby import synthetic
 
-REAL_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-dev"
+REPO = Path(__file__).resolve().parents[1]
+REAL_DEV = REPO.parent / "shared" / "data" / "real-dev"
 
 
 def clip_bytes(path: Path | None) -> tuple[str, bytes]:
@@ -172,8 +181,36 @@ def run(args: argparse.Namespace, url: str, server_pid: int | None = None) -> di
     return result
 
 
+@contextlib.contextmanager
+def seed_peer(env: dict[str, str], log: Path) -> Iterator[tuple[str, int]]:
+    """The seed-style peer on uvicorn, 127.0.0.1: its URL and process id, until exit."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "benchmarks.seed_peer:app"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            command, cwd=REPO, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError(f"the seed-style peer did not start:\n{log.read_text()[-2000:]}")
+        yield url, process.pid
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
 def with_local_server(args: argparse.Namespace) -> dict[str, object]:
-    """Start a server (optionally with a demo model in a temporary store), measure, stop it."""
+    """Start a server (optionally with a demo model in a temporary store) and the seed-style
+    peer on the same model, measure both, stop them."""
     with tempfile.TemporaryDirectory(prefix="vocalbaby-bench-") as tmp:
         env = {"VOCALBABY_API_TOKEN": args.token} if args.token else {}
         if args.demo_model:
@@ -183,7 +220,24 @@ def with_local_server(args: argparse.Namespace) -> dict[str, object]:
         with LocalServer(env=env, log_path=log) as server:
             result = run(args, server.url, server.process.pid)
         result["server_errors_logged"] = log.read_text(errors="replace").count("[ERROR]")
-    return result
+        if args.no_peer:
+            return result
+        peer_args = argparse.Namespace(**{**vars(args), "token": None})
+        with seed_peer(env, Path(tmp, "peer.log")) as (url, pid):
+            peer = run(peer_args, url, pid)
+    ours, theirs = result["throughput"], peer["throughput"]
+    return {
+        "vocalbaby": result,
+        "seed_peer": peer,
+        "vs_peer": {
+            "requests_per_s_ratio": round(ours["requests_per_s"] / theirs["requests_per_s"], 2),
+            "p50_ms_one_client": [result["latency"]["p50_ms"], peer["latency"]["p50_ms"]],
+            "cpu_ms_per_request": [
+                ours.get("server_cpu_ms_per_request"),
+                theirs.get("server_cpu_ms_per_request"),
+            ],
+        },
+    }
 
 
 def main() -> None:
@@ -196,6 +250,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=800, help="throughput-phase requests")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--time-cap", type=float, default=60.0, help="seconds per phase, at most")
+    parser.add_argument("--no-peer", action="store_true", help="skip the seed-style peer")
     args = parser.parse_args()
     if args.url and not args.url.startswith(("http://127.0.0.1", "http://localhost")):
         parser.error("--url must be a server on 127.0.0.1 or localhost")
