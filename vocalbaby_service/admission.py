@@ -10,7 +10,8 @@
    the audio already admitted (working and waiting) plus this request's would exceed
    ``max_audio_s``, the request is refused at once (503 ``busy``, ``Retry-After``) instead of
    being accepted and missing its deadline later. A request is always admitted when nothing
-   else is, so no valid request is refused forever.
+   else is, so no valid request is refused forever. Heavy requests (at least ``heavy_audio_s``
+   of audio) hold at most half the turns, so small ones always find a turn free.
 
 Bad requests are checked and refused in stage 1's slot without ever waiting for a work turn.
 """
@@ -25,6 +26,8 @@ from http import HTTPStatus
 
 from vocalbaby_service.errors import RETRY_AFTER_S, RequestError
 
+HEAVY_AUDIO_S = 30.0  # a request with this much audio or more is heavy
+
 
 def busy(message: str) -> RequestError:
     """A 503 refusal a client should retry after :data:`RETRY_AFTER_S` seconds."""
@@ -36,15 +39,23 @@ def busy(message: str) -> RequestError:
 class Admission:
     """The two stages of the module docstring (one instance per server process)."""
 
-    def __init__(self, running: int, queued: int, max_audio_s: float = float("inf")) -> None:
+    def __init__(
+        self,
+        running: int,
+        queued: int,
+        max_audio_s: float = float("inf"),
+        heavy_audio_s: float = HEAVY_AUDIO_S,
+    ) -> None:
         self.running = running
         self.queued = queued
         self.max_audio_s = max_audio_s
+        self.heavy_audio_s = heavy_audio_s
         self._inside = 0
         self._working = 0
         self._waiting = 0
         self._audio_s = 0.0
         self._turns = asyncio.Semaphore(running)
+        self._heavy_turns = asyncio.Semaphore(max(1, running // 2))
 
     @property
     def load(self) -> tuple[int, int]:
@@ -77,11 +88,17 @@ class Admission:
                 f"{self._audio_s:.0f} s of audio already in progress, at most "
                 f"{self.max_audio_s:g} s at once; retry later"
             )
+        semaphores = [self._turns]
+        if audio_s >= self.heavy_audio_s:
+            semaphores.insert(0, self._heavy_turns)
         self._audio_s += audio_s
         self._waiting += 1
+        taken: list[asyncio.Semaphore] = []
         try:
             try:
-                await asyncio.wait_for(self._turns.acquire(), deadline - time.monotonic())
+                for semaphore in semaphores:
+                    await asyncio.wait_for(semaphore.acquire(), deadline - time.monotonic())
+                    taken.append(semaphore)
             except TimeoutError as exc:
                 raise busy("no turn before the request's deadline; retry later") from exc
             finally:
@@ -91,6 +108,7 @@ class Admission:
                 yield
             finally:
                 self._working -= 1
-                self._turns.release()
         finally:
+            for semaphore in taken:
+                semaphore.release()
             self._audio_s -= audio_s

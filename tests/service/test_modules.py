@@ -392,6 +392,26 @@ def test_a_request_waits_for_a_work_turn_no_longer_than_its_deadline() -> None:
     assert admission.load == (0, 0)
 
 
+def test_heavy_requests_leave_half_the_turns_to_small_ones() -> None:
+    admission = Admission(running=4, queued=8, heavy_audio_s=30)
+    order: list[str] = []
+
+    async def one(name: str, cost: float, start_s: float) -> None:
+        await asyncio.sleep(start_s)
+        async with admission.turn(cost, time.monotonic() + 10):
+            order.append(f"{name} in")
+            await asyncio.sleep(0.3)
+
+    async def go() -> None:
+        heavy = [one(f"heavy{i}", 60, 0) for i in range(3)]
+        await asyncio.gather(*heavy, one("small", 0.4, 0.05))
+
+    asyncio.run(go())
+
+    assert order[:3] == ["heavy0 in", "heavy1 in", "small in"]  # heavy2 waits for heavy0/1
+    assert admission.load == (0, 0)
+
+
 def test_work_beyond_the_audio_budget_is_refused_at_once() -> None:
     admission = Admission(running=4, queued=4, max_audio_s=100)
     started = time.monotonic()
