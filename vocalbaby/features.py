@@ -35,6 +35,7 @@ runs every caller's work, and the pool never holds more engines than there are t
 
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 import os
@@ -201,9 +202,12 @@ class EnginePool:
     """At most ``size`` openSMILE engines (about 6 MB each), made on demand and kept.
 
     A borrower takes an idle engine, makes one while fewer than ``size`` exist, or waits for
-    one. After use the engine is reset (a third of a 0.4 s clip's cost) and returned: in the
-    background for a single signal, off the caller's critical path, or in the borrowing thread
-    for the signals of a batch. ``pruned=False`` runs opensmile's full config (for comparisons).
+    one; waiting borrowers are served first come, first served (a returned engine is handed to
+    the oldest), so a thread working through a batch cannot take its engine straight back while
+    a single request waits. After use the engine is reset (a third of a 0.4 s clip's cost) and
+    returned: in the background for a single signal, off the caller's critical path, or in the
+    borrowing thread for the signals of a batch. ``pruned=False`` runs opensmile's full config
+    (for comparisons).
     """
 
     def __init__(
@@ -212,7 +216,8 @@ class EnginePool:
         self.size = size
         self.feature_set = _checked(feature_set)
         self.pruned = pruned
-        self._idle: queue.SimpleQueue[_Engine] = queue.SimpleQueue()
+        self._idle: list[_Engine] = []
+        self._waiting: collections.deque[queue.SimpleQueue[_Engine]] = collections.deque()
         self._lock = threading.Lock()
         self._created = 0
         self._resetter = ThreadPoolExecutor(max_workers=size, thread_name_prefix="smile-reset")
@@ -223,15 +228,16 @@ class EnginePool:
         return self._created
 
     def _take(self) -> _Engine:
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
         with self._lock:
+            if self._idle:
+                return self._idle.pop()
             make = self._created < self.size
             self._created += make
+            if not make:
+                handoff: queue.SimpleQueue[_Engine] = queue.SimpleQueue()
+                self._waiting.append(handoff)
         if not make:
-            return self._idle.get()
+            return handoff.get()
         try:
             return _Engine(self.feature_set, self.pruned)
         except BaseException:
@@ -245,7 +251,12 @@ class EnginePool:
             engine.reset()
         except OpenSmileException:
             engine = _Engine(self.feature_set, self.pruned)
-        self._idle.put(engine)
+        with self._lock:
+            if not self._waiting:
+                self._idle.append(engine)
+                return
+            handoff = self._waiting.popleft()
+        handoff.put(engine)
 
     @contextmanager
     def borrow(self, background: bool = True) -> Iterator[_Engine]:

@@ -99,6 +99,34 @@ def test_a_full_pool_makes_borrowers_wait() -> None:
     assert pool.created == 1
 
 
+def test_a_waiting_borrower_is_served_before_a_busy_one_takes_its_engine_back() -> None:
+    pool = features.EnginePool(size=1)
+    signal = tone()
+    done = 0
+    served_after: list[int] = []
+
+    def batch() -> None:  # a batch thread: borrows again as soon as it has given back
+        nonlocal done
+        for _ in range(30):
+            with pool.borrow(background=False) as engine:
+                engine(signal)
+            done += 1
+
+    def single() -> None:
+        with pool.borrow() as engine:
+            served_after.append(done)
+            engine(signal)
+
+    worker = threading.Thread(target=batch)
+    worker.start()
+    while done < 3:
+        time.sleep(0.001)
+    single()
+    worker.join()
+
+    assert served_after[0] <= done and served_after[0] < 6, served_after  # at most 2 signals later
+
+
 def test_an_engine_that_cannot_be_reset_is_replaced() -> None:
     pool = features.EnginePool(size=1)
     with pool.borrow():
