@@ -271,14 +271,20 @@ _ZIP_ERRORS = (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, Runti
 
 
 class _MemberStream(io.RawIOBase):
-    """One archive member, inflated as it is read (seeking backwards inflates again from the
-    start). A damaged member (bad data, CRC mismatch) reads as ended and keeps the 422
-    ``invalid_archive`` refusal in ``failure``: the decoder reads through callbacks that
-    cannot raise, so the caller checks it (:func:`_checked`)."""
+    """One archive member, inflated as it is read.
+
+    Seeking only moves a position, applied at the next read: the decoder seeks to the end to
+    learn a file's length, and inflating a 190 MiB member to get there (and again from the start
+    to come back) cost more than decoding it. Seeking backwards inflates again from the start.
+    A damaged member (bad data, CRC mismatch) reads as ended and keeps the 422
+    ``invalid_archive`` refusal in ``failure``: the decoder reads through callbacks that cannot
+    raise, so the caller checks it (:func:`_checked`)."""
 
     def __init__(self, archive: Upload, member: zipfile.ZipInfo) -> None:
         self.name = member.filename
         self.failure: RequestError | None = None
+        self._size = member.file_size
+        self._position = 0
         try:
             self._zip = zipfile.ZipFile(archive.open())
             self._member = self._zip.open(member)
@@ -295,23 +301,23 @@ class _MemberStream(io.RawIOBase):
         if self.failure:
             return 0
         try:
+            if self._member.tell() != self._position:
+                self._member.seek(self._position)
             data = self._member.read(len(buffer))
         except _ZIP_ERRORS as exc:
             self.failure = _invalid_archive("unreadable archive member", self.name, exc)
             return 0
         buffer[: len(data)] = data
+        self._position += len(data)
         return len(data)
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if not self.failure:
-            try:
-                return self._member.seek(offset, whence)
-            except _ZIP_ERRORS as exc:
-                self.failure = _invalid_archive("unreadable archive member", self.name, exc)
-        return self._member.tell()
+        start = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = max(0, start + offset)
+        return self._position
 
     def tell(self) -> int:
-        return self._member.tell()
+        return self._position
 
     def close(self) -> None:
         if not self.closed:

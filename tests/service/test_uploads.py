@@ -57,6 +57,24 @@ def test_a_large_member_is_decoded_without_being_held_in_memory() -> None:
     assert peak < 48 * MiB, f"peak {peak / MiB:.1f} MiB"
 
 
+def test_checking_a_member_header_inflates_only_its_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = zipped({"zeros.wav": wav(np.zeros((40 * 48_000, 8), np.float32), 48_000)})
+    (upload,) = unpack_zip(archive, Limits())
+    inflated = 0
+    read = zipfile.ZipExtFile.read
+
+    def counting(self: zipfile.ZipExtFile, n: int = -1) -> bytes:
+        nonlocal inflated
+        data = read(self, n)
+        inflated += len(data)
+        return data
+
+    monkeypatch.setattr(zipfile.ZipExtFile, "read", counting)
+
+    assert audio_seconds([upload], Limits()) == pytest.approx(40)
+    assert inflated < MiB  # before: the decoder's seek to the end inflated all 29 MiB, twice
+
+
 def damaged(data: bytes, at: float) -> bytes:
     """``data`` with a run of its bytes overwritten ``at`` (a fraction) of the way in."""
     data = bytearray(data)
