@@ -9,9 +9,12 @@
    their deadline. The cost of a request is its audio seconds, read from the file headers: when
    the audio already admitted (working and waiting) plus this request's would exceed
    ``max_audio_s``, the request is refused at once (503 ``busy``, ``Retry-After``) instead of
-   being accepted and missing its deadline later. A request is always admitted when nothing
-   else is, so no valid request is refused forever. Heavy requests (at least ``heavy_audio_s``
-   of audio) hold at most half the turns, so small ones always find a turn free.
+   being accepted and missing its deadline later; likewise when, at the rate the server has
+   been classifying audio while busy (:class:`Throughput`, measured, so it follows a slow or
+   shared machine), the audio admitted plus this request's would not be done by its deadline.
+   A request is always admitted when nothing else is, so no valid request is refused forever.
+   Heavy requests (at least ``heavy_audio_s`` of audio) hold at most half the turns, so small
+   ones always find a turn free.
 
 Bad requests are checked and refused in stage 1's slot without ever waiting for a work turn.
 """
@@ -19,6 +22,7 @@ Bad requests are checked and refused in stage 1's slot without ever waiting for 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,6 +40,42 @@ def busy(message: str) -> RequestError:
     )
 
 
+class Throughput:
+    """Audio seconds classified per second of the work stage being busy, over about the last
+    ``horizon_s`` (older work weighs exponentially less); unknown until ``min_busy_s`` of work."""
+
+    def __init__(self, horizon_s: float = 120.0, min_busy_s: float = 10.0) -> None:
+        self.horizon_s = horizon_s
+        self.min_busy_s = min_busy_s
+        self._audio_s = 0.0
+        self._busy_s = 0.0
+        self._since = time.monotonic()
+        self._working = 0
+
+    def _advance(self) -> None:
+        now = time.monotonic()
+        keep = math.exp(-(now - self._since) / self.horizon_s)
+        self._busy_s = self._busy_s * keep + (now - self._since if self._working else 0.0)
+        self._audio_s *= keep
+        self._since = now
+
+    def started(self) -> None:
+        """A request began its work."""
+        self._advance()
+        self._working += 1
+
+    def finished(self, audio_s: float) -> None:
+        """A request of ``audio_s`` seconds of audio ended its work."""
+        self._advance()
+        self._working -= 1
+        self._audio_s += audio_s
+
+    def rate(self) -> float | None:
+        """Audio seconds per busy second, or ``None`` while too little has been measured."""
+        self._advance()
+        return self._audio_s / self._busy_s if self._busy_s >= self.min_busy_s else None
+
+
 class Admission:
     """The two stages of the module docstring (one instance per server process)."""
 
@@ -45,11 +85,13 @@ class Admission:
         queued: int,
         max_audio_s: float = float("inf"),
         heavy_audio_s: float = HEAVY_AUDIO_S,
+        throughput: Throughput | None = None,
     ) -> None:
         self.running = running
         self.queued = queued
         self.max_audio_s = max_audio_s
         self.heavy_audio_s = heavy_audio_s
+        self.throughput = throughput or Throughput()
         self._inside = 0
         self._working = 0
         self._waiting = 0
@@ -88,6 +130,13 @@ class Admission:
                 f"{self._audio_s:.0f} s of audio already in progress, at most "
                 f"{self.max_audio_s:g} s at once; retry later"
             )
+        rate = self.throughput.rate()
+        left_s = deadline - time.monotonic()
+        if self._audio_s and rate and (self._audio_s + audio_s) / rate > left_s:
+            raise busy(
+                f"{self._audio_s:.0f} s of audio already in progress: at the {rate:.0f} s of audio "
+                f"per second measured, this request would not be done by its deadline; retry later"
+            )
         semaphores = [self._turns]
         if audio_s >= self.heavy_audio_s:
             semaphores.insert(0, self._heavy_turns)
@@ -104,10 +153,14 @@ class Admission:
             finally:
                 self._waiting -= 1
             self._working += 1
+            self.throughput.started()
+            done_s = 0.0  # work that failed (past its deadline) counts as none done
             try:
                 yield
+                done_s = audio_s
             finally:
                 self._working -= 1
+                self.throughput.finished(done_s)
         finally:
             for semaphore in taken:
                 semaphore.release()

@@ -12,7 +12,8 @@
 - ``VOCALBABY_MAX_AUDIO_IN_FLIGHT_S``: audio seconds being classified or waiting for a turn; a
   request that would go beyond gets 503 ``busy`` with ``Retry-After`` at once instead of
   missing its deadline [1500 x CPU count: 2 cores classify about 60 s of audio per second,
-  so about 3,000 s are done within the deadline with room for small requests]. See
+  so about 3,000 s are done within the deadline with room for small requests]; the rate the
+  server measures while busy refuses earlier on a slower machine. See
   :mod:`vocalbaby_service.admission`.
 - ``VOCALBABY_REQUEST_TIMEOUT_S``: deadline of a request from its arrival [110]; work still
   running then is cancelled (503). Keep it below the load balancer's idle timeout.

@@ -24,7 +24,7 @@ from starlette.routing import Route
 from tests.servers.seaweedfs import S3Server
 from vocalbaby import storage
 from vocalbaby_service import auth, service
-from vocalbaby_service.admission import Admission
+from vocalbaby_service.admission import Admission, Throughput
 from vocalbaby_service.errors import RequestError, reshape
 from vocalbaby_service.limits import Limits
 from vocalbaby_service.middleware import DEADLINE_KEY, Gatekeeper
@@ -410,6 +410,23 @@ def test_heavy_requests_leave_half_the_turns_to_small_ones() -> None:
 
     assert order[:3] == ["heavy0 in", "heavy1 in", "small in"]  # heavy2 waits for heavy0/1
     assert admission.load == (0, 0)
+
+
+def test_work_that_the_measured_rate_cannot_finish_by_its_deadline_is_refused() -> None:
+    admission = Admission(running=4, queued=4, throughput=Throughput(min_busy_s=0.2))
+
+    async def go() -> list[str]:
+        # measured: 100 s of audio in 0.3 s of work, about 330 s of audio per second
+        assert await _turns(admission, [50, 50], deadline_s=10) == ["ok", "ok"]
+        rate = admission.throughput.rate()
+        assert rate is not None and 200 < rate < 340, rate
+        # 100 s in progress; 3000 s more cannot be done in 5 s at that rate, 500 s can
+        return await _turns(admission, [100, 3000, 500], deadline_s=5)
+
+    answers = asyncio.run(go())
+
+    assert answers[0] == answers[2] == "ok"
+    assert "would not be done by its deadline" in answers[1]
 
 
 def test_work_beyond_the_audio_budget_is_refused_at_once() -> None:
