@@ -52,7 +52,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from vocalbaby import features, inference
+from vocalbaby import features, inference, model_card
 from vocalbaby.model import ModelBundle
 from vocalbaby_service import auth, model_store, telemetry
 from vocalbaby_service.admission import RETRY_AFTER_S, Admission
@@ -207,7 +207,9 @@ class VocalBaby:
         ]
 
     def model_info(self) -> dict[str, Any]:
-        """The model being served: tag, version, metrics, classes, features, extractor."""
+        """The model being served: tag, version, metrics, what it was trained on (its corpora,
+        whether only synthetic demo data, its leave-one-corpus-out figure), classes, features,
+        extractor."""
         meta = self.stored.info.metadata
         return {
             "tag": str(self.stored.tag),
@@ -215,6 +217,7 @@ class VocalBaby:
             "created": self.stored.info.creation_time.isoformat(),
             "metrics": meta.get("metrics", {}),
             "metadata": meta,
+            "training_data": model_card.training_data(meta),
             "classes": self.bundle.classes,
             "feature_names": self.bundle.feature_names,
             "extractor_config": self.bundle.feature_config,

@@ -141,11 +141,14 @@ def vocalbaby_model(
     raw_clips: pd.DataFrame,
     clip_features: pd.DataFrame,
     data_splits: pd.DataFrame,
+    leave_one_corpus_out: dict,
 ) -> Output[ModelBundle]:
     """XGBoost refit on train + valid with the best parameters, saved as a model bundle.
 
     With ``calibrate``, a temperature fitted on the valid split is stored in the bundle when it
-    lowers the expected calibration error there (it never changes a prediction's class).
+    lowers the expected calibration error there (it never changes a prediction's class). The
+    bundle records the corpora it was trained on and the recipe's leave-one-corpus-out figure
+    (``generalisation``), which the model card, ``/model_info`` and ``vocalbaby evaluate`` show.
     """
     params = tuned_hyperparameters["params"]
     bundle = training.fit(training_set, params, config.seed, n_jobs=2)
@@ -167,6 +170,8 @@ def vocalbaby_model(
         "dataset_hash": dataset_hash,
         "dataset_uri": source_dataset["uri"],
         "synthetic_demo_data": source_dataset["synthetic"],
+        "trained_corpora": _corpora(raw_clips, data_splits),
+        "generalisation": leave_one_corpus_out["headline"],
         "training_rows": len(training_set.labels),
         "class_counts": training_set.class_counts(False),
         "git_commit": provenance.git_commit(),
@@ -185,6 +190,13 @@ def vocalbaby_model(
             "top_features": table_markdown(_top_features(bundle)),
         },
     )
+
+
+def _corpora(raw_clips: pd.DataFrame, data_splits: pd.DataFrame) -> list[str]:
+    """The corpora of the clips the model is fit on (train + valid)."""
+    fitted = data_splits.loc[data_splits["split"].isin(["train", "valid"]), "clip_id"]
+    corpora = raw_clips.loc[raw_clips["clip_id"].isin(fitted), "corpus"].dropna()
+    return sorted(corpora.astype(str).unique())
 
 
 def _top_features(bundle: ModelBundle, n: int = 15) -> pd.DataFrame:

@@ -1,0 +1,66 @@
+"""The ``leave_one_corpus_out`` asset on the real-audio dev set (real openSMILE and XGBoost)."""
+
+import json
+from pathlib import Path
+
+import pytest
+from dagster import build_asset_context
+
+from vocalbaby import baselines, generalisation, model_card, training
+from vocalbaby_assets.assets.generalisation import GeneralisationConfig, leave_one_corpus_out
+from vocalbaby_assets.resources import VocalBabySettings
+
+REAL_CORPORA = {"donateacry", "esc50", "pyroomacoustics", "whisper-jfk"}
+
+
+@pytest.fixture(scope="module")
+def materialized(real_dev_clips, tmp_path_factory):
+    manifest, features = real_dev_clips
+    settings = VocalBabySettings(
+        dataset_uri="real-dev", artifacts_uri=str(tmp_path_factory.mktemp("artifacts"))
+    )
+    context = build_asset_context()
+    output = leave_one_corpus_out(
+        context,
+        config=GeneralisationConfig(bootstrap=200),
+        settings=settings,
+        raw_clips=manifest.reset_index(),
+        clip_features=features,
+        tuned_hyperparameters={"params": training.DEFAULT_PARAMS | {"num_boost_round": 60}},
+        source_dataset={"synthetic": False},
+    )
+    return settings, output
+
+
+def test_every_real_corpus_is_held_out_with_both_recipes_side_by_side(materialized) -> None:
+    _, output = materialized
+    summary = output.value["summary"]
+    assert set(summary["models"]) == {generalisation.REFERENCE, baselines.COMPARE_RECIPE}
+    for scores in summary["models"].values():
+        assert set(scores["held_out"]) == REAL_CORPORA
+        assert scores["pooled"]["clips"] == 700
+        esc50 = scores["held_out"]["esc50"]
+        assert set(esc50["recall"]) == {"crying", "junk"}
+        assert not any(s["synthetic"] for s in scores["held_out"].values())
+    # donateacry held out leaves only ESC-50's 45 crying clips to learn crying from
+    assert (
+        summary["models"][generalisation.REFERENCE]["held_out"]["donateacry"]["train_classes"]
+        == "crying,junk"
+    )
+
+
+def test_report_metadata_and_headline(materialized) -> None:
+    settings, output = materialized
+    meta = output.metadata
+    pooled = output.value["headline"]["pooled_uar"]
+    assert meta["loco_uar"].value == pytest.approx(pooled["estimate"])
+    assert pooled["low"] <= pooled["estimate"] <= pooled["high"]
+    assert "donateacry" in meta["table"].value and "UAR - ComParE recipe" in meta["table"].value
+    stored = json.loads(Path(meta["json"].value).read_text())
+    assert stored["headline"]["corpora"] == sorted(REAL_CORPORA)
+    assert Path(settings.locations.reports, "leave_one_corpus_out.md").exists()
+    text = model_card.describe_training_data(
+        {"trained_corpora": sorted(REAL_CORPORA), "generalisation": output.value["headline"]}
+    )
+    assert f"Leave-one-corpus-out UAR {pooled['estimate']:.3f}" in text
+    assert "SYNTHETIC" not in text
