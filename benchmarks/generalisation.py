@@ -18,7 +18,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from vocalbaby import dataset, feature_cache, generalisation, splits, synthetic, training
+from vocalbaby import (
+    augmentation,
+    dataset,
+    feature_cache,
+    generalisation,
+    splits,
+    synthetic,
+    training,
+)
 
 REAL_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-dev"
 DEFAULT_CACHE = Path(__file__).resolve().parents[1] / "artifacts" / "feature_cache"
@@ -43,6 +51,9 @@ def main() -> None:
     parser.add_argument("--synthetic", type=int, default=0, help="demo clips to add (0: none)")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--params", type=json.loads, default={}, help="XGBoost params (JSON)")
+    parser.add_argument(
+        "--augment", type=int, default=0, help="augmented copies per training clip (0: none)"
+    )
     parser.add_argument("--bootstrap", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="write the summary as JSON here")
@@ -61,11 +72,30 @@ def main() -> None:
     )
     units = generalisation.held_out_units(manifest["corpus"], labels, groups, seed=args.seed)
     params = training.DEFAULT_PARAMS | args.params
+    augment = augmentation.AugmentationConfig(copies=args.augment, seed=args.seed)
+    extra = (
+        augmentation.training_copies(
+            manifest, groups, augmentation.cache_uri(str(args.cache)), augment
+        )
+        if args.augment
+        else None
+    )
     predictions = generalisation.predict_held_out(
-        features, labels, groups, units, generalisation.recipes(params, args.seed), progress=print
+        features,
+        labels,
+        groups,
+        units,
+        generalisation.recipes(params, args.seed),
+        extra=extra,
+        progress=print,
     )
     summary = generalisation.summarise(predictions, n_boot=args.bootstrap, seed=args.seed)
-    summary |= {"params": params, "clips": len(manifest), "seconds": time.perf_counter() - started}
+    summary |= {
+        "params": params,
+        "augmentation": augment.as_dict() if args.augment else None,
+        "clips": len(manifest),
+        "seconds": time.perf_counter() - started,
+    }
     print(generalisation.table(summary).to_markdown(index=False))
     if args.out:
         args.out.write_text(json.dumps(summary, indent=2))

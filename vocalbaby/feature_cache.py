@@ -12,8 +12,9 @@ from __future__ import annotations
 import io
 import secrets
 import time
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from vocalbaby import audio, storage
@@ -65,9 +66,14 @@ def extract_missing(
     sources: Mapping[Hashable, audio.AudioSource],
     progress: Progress | None = None,
     batch_clips: int = BATCH_CLIPS,
+    transform: Callable[[Hashable, np.ndarray], np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, ExtractionResult]:
     """Extract the ``sources`` (sha256 -> audio) not in the cache at ``uri``, appending each
     batch to the cache as soon as it is done.
+
+    With ``transform(key, samples)`` (augmentation) the keys must name the transformed audio
+    (e.g. a hash of the audio's sha256 and the transformation), and ``uri`` be a cache of its
+    own, so untransformed and transformed features never share a key.
 
     Returns the cached features of every source that has them, and what this call extracted
     (its ``failures`` are never cached, so a later run tries those clips again).
@@ -84,7 +90,7 @@ def extract_missing(
             if progress:
                 progress(offset + done, len(todo))
 
-        result = extract_files(batch, progress=overall)
+        result = extract_files(batch, progress=overall, transform=transform)
         failures.update(result.failures)
         if len(result.features):
             append(uri, result.features)
