@@ -54,6 +54,13 @@ def main() -> None:
     parser.add_argument(
         "--augment", type=int, default=0, help="augmented copies per training clip (0: none)"
     )
+    parser.add_argument(
+        "--normalise",
+        type=float,
+        default=None,
+        metavar="PRIOR_CLIPS",
+        help="normalise features per recording with this shrinkage prior (default: off)",
+    )
     parser.add_argument("--bootstrap", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="write the summary as JSON here")
@@ -85,7 +92,7 @@ def main() -> None:
         labels,
         groups,
         units,
-        generalisation.recipes(params, args.seed),
+        generalisation.recipes(params, args.seed, prior_clips=args.normalise),
         extra=extra,
         progress=print,
     )
@@ -93,6 +100,7 @@ def main() -> None:
     summary |= {
         "params": params,
         "augmentation": augment.as_dict() if args.augment else None,
+        "normalisation_prior_clips": args.normalise,
         "clips": len(manifest),
         "seconds": time.perf_counter() - started,
     }

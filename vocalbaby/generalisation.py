@@ -37,19 +37,26 @@ from those clips only (e.g. their augmented copies)."""
 
 @dataclass(frozen=True)
 class Recipe:
-    """A named way to train: its fit, its parameters, and whether ``extra`` rows feed it."""
+    """A named way to train: its fit, its parameters, whether ``extra`` rows feed it, and
+    whether its model normalises per recording (then it predicts with the held-out clips'
+    recordings, as :meth:`vocalbaby.model.ModelBundle.predict` takes them)."""
 
     fit: training.Fit
     params: Params
     uses_extra: bool = True
+    by_recording: bool = False
 
 
-def recipes(params: Params, seed: int = 0, n_jobs: int = 1) -> dict[str, Recipe]:
-    """The pipeline's XGBoost (with ``params``) and the ComParE recipe, as published (no extra
-    rows: the baseline stays what it is on main)."""
+def recipes(
+    params: Params, seed: int = 0, n_jobs: int = 1, prior_clips: float | None = None
+) -> dict[str, Recipe]:
+    """The pipeline's XGBoost (with ``params``; normalised per recording with ``prior_clips``)
+    and the ComParE recipe, as published (no extra rows, no normalisation: the baseline stays
+    what it is on main)."""
     compare = comparison.CANDIDATES[baselines.COMPARE_RECIPE].build(seed)
+    xgboost = training.xgboost_fit(seed, n_jobs, prior_clips=prior_clips)
     return {
-        REFERENCE: Recipe(training.xgboost_fit(seed, n_jobs), dict(params)),
+        REFERENCE: Recipe(xgboost, dict(params), by_recording=prior_clips is not None),
         baselines.COMPARE_RECIPE: Recipe(compare, {}, uses_extra=False),
     }
 
@@ -110,10 +117,15 @@ def predict_held_out(
             else:
                 fx, fy, fg = x, y, g
             model = recipe.fit(fx, fy, fg.astype(str), recipe.params)
+            predicted = (
+                model.predict(features.loc[test], groups.loc[test].astype(str))
+                if recipe.by_recording
+                else model.predict(features.loc[test])
+            )
             frames.append(
                 held.assign(
                     model=name,
-                    prediction=np.asarray(model.predict(features.loc[test]), dtype=object),
+                    prediction=np.asarray(predicted, dtype=object),
                     train_clips=len(fx),
                     train_classes=",".join(c for c in CLASSES if c in set(fy)),
                 ).reset_index()

@@ -156,6 +156,9 @@ def analyze_many(
 ) -> list[Analysis]:
     """Classify many recordings with one feature batch and one model call.
 
+    Each recording's windows are one recording for a bundle that normalises per recording
+    (:mod:`vocalbaby.normalisation`); a recording of one window is normalised on its own.
+
     ``progress(done, total)`` counts feature extractions (non-silent windows). Past
     ``deadline`` (:func:`time.monotonic`) the work stops with
     :class:`vocalbaby.features.DeadlineExceeded`.
@@ -170,12 +173,12 @@ def analyze_many(
     signals = {k: plans[i][0][j].samples for k, (i, j) in enumerate(keys)}
     extracted = extract_features(signals, workers, progress, deadline)
     table = extracted.features
+    owner = np.array([keys[k][0] for k in table.index], dtype=int)
     proba = (
-        bundle.predict_proba(table)
+        bundle.predict_proba(table, recordings=owner)
         if len(table)
         else pd.DataFrame(index=table.index, columns=bundle.classes, dtype=np.float32)
     )
-    owner = np.array([keys[k][0] for k in table.index], dtype=int)
     segment = pd.Index([keys[k][1] for k in table.index], dtype=int, name="segment")
     table, proba = table.set_axis(segment, axis=0), proba.set_axis(segment, axis=0)
     failures: dict[int, dict[int, str]] = {}

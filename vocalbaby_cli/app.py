@@ -95,7 +95,7 @@ def evaluate(
     table = extracted.features
     truth = manifest.set_index("clip_id").loc[table.index, "label"]
     children = splits.groups(manifest).set_axis(manifest["clip_id"]).loc[table.index]
-    predicted = bundle.predict(table)
+    predicted = bundle.predict(table, children)
     result = evaluation.with_intervals(metrics.report(truth, predicted), truth, predicted, children)
     result |= {
         "model_version": bundle.version,

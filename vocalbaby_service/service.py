@@ -180,7 +180,11 @@ class VocalBaby:
 
     @bentoml.api(batchable=True, max_batch_size=MAX_FEATURE_ROWS, max_latency_ms=100)
     def predict_features(self, rows: list[FeatureRow]) -> list[dict[str, Any]]:  # type: ignore[valid-type]
-        """Classify rows of the 88 named eGeMAPS features: a label and probabilities each."""
+        """Classify rows of the 88 named eGeMAPS features: a label and probabilities each.
+
+        Rows from several requests are batched together, so for a model that normalises per
+        recording each row is a recording of its own (uploads to ``/predict``: one file, one
+        recording)."""
         if not rows:
             return []
         table = pd.DataFrame(

@@ -156,3 +156,21 @@ def test_summary_scores_match_the_metrics_and_pair_with_the_compare_recipe(share
     head = generalisation.headline(summary)
     assert head["synthetic_held_out"] == ["synth-A"]
     assert head["lowest_real_recall"]["corpus"] in {"A", "B"}
+
+
+def test_a_normalised_recipe_predicts_each_held_out_recording_over_its_own_clips(
+    shared_signal,
+) -> None:
+    features, labels, groups, corpus = shared_signal
+    units = generalisation.held_out_units(corpus, labels, groups)
+    recipe = generalisation.recipes(FAST, prior_clips=1.0)[generalisation.REFERENCE]
+    assert recipe.by_recording
+    predictions = generalisation.predict_held_out(
+        features, labels, groups, units, {"normalised": recipe}
+    )
+    held = predictions[predictions["unit"] == "C"].set_index("clip_id")
+    model = recipe.fit(features[corpus != "C"], labels[corpus != "C"], groups[corpus != "C"], FAST)
+    clips = features[corpus == "C"]
+    expected = model.predict(clips, groups[corpus == "C"])
+    assert (held.loc[clips.index, "prediction"] == expected.to_numpy()).all()
+    assert model.normalisation is not None

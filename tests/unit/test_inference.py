@@ -40,7 +40,7 @@ class FixedModel:
         self.classes = list(CLASSES)
         self.rows = rows
 
-    def predict_proba(self, table: pd.DataFrame) -> pd.DataFrame:
+    def predict_proba(self, table: pd.DataFrame, recordings: object = None) -> pd.DataFrame:
         return pd.DataFrame(self.rows[: len(table)], index=table.index, columns=self.classes)
 
 

@@ -21,20 +21,35 @@ class SeedConfig(Config):
     seed: int = 0
 
 
+class TrainingSetConfig(SeedConfig):
+    """Seed, and whether features are normalised per recording first."""
+
+    normalise_prior_clips: float | None = Field(
+        default=None,
+        ge=0,
+        description="Normalise each feature within its recording (child), the centre shrunk "
+        "towards the training mean with this prior (vocalbaby.normalisation); None: off.",
+    )
+
+
 @asset(group_name=GROUP)
 def training_set(
-    config: SeedConfig, clip_features: pd.DataFrame, data_splits: pd.DataFrame
+    config: TrainingSetConfig, clip_features: pd.DataFrame, data_splits: pd.DataFrame
 ) -> Output[training.TrainingSet]:
-    """train + valid clips, median-imputed and balanced with SMOTE: what the final model sees.
+    """train + valid clips, (normalised per recording when configured,) median-imputed and
+    balanced with SMOTE: what the final model sees.
 
     SMOTE runs after splitting and never touches the test split.
     """
-    features, labels, _ = splits.select(clip_features, data_splits, ("train", "valid"))
-    prepared = training.prepare(features, labels, config.seed)
+    features, labels, groups = splits.select(clip_features, data_splits, ("train", "valid"))
+    prepared = training.prepare(
+        features, labels, config.seed, recordings=groups, prior_clips=config.normalise_prior_clips
+    )
     return Output(
         prepared,
         metadata={
             "rows": len(prepared.labels),
+            "normalise_prior_clips": MetadataValue.json(config.normalise_prior_clips),
             "synthetic_rows": int(prepared.synthetic.sum()),
             "class_counts": counts_markdown(
                 {"original": prepared.class_counts(False), "after_smote": prepared.class_counts()}
@@ -118,16 +133,22 @@ class ModelConfig(SeedConfig):
 
 
 def _calibration(
-    clip_features: pd.DataFrame, data_splits: pd.DataFrame, params: dict, seed: int
+    clip_features: pd.DataFrame,
+    data_splits: pd.DataFrame,
+    params: dict,
+    seed: int,
+    prior_clips: float | None,
 ) -> evaluation.Calibration:
     """A temperature fitted on valid predictions of the same recipe trained on train only.
 
     The final model also learns from valid, so its own valid predictions are not held out.
     """
-    train_x, train_y, _ = splits.select(clip_features, data_splits, ("train",))
-    valid_x, valid_y, _ = splits.select(clip_features, data_splits, ("valid",))
-    held_out = training.train(train_x, train_y, params, seed, n_jobs=2)
-    return evaluation.calibrate(held_out.predict_proba(valid_x), valid_y)
+    train_x, train_y, train_g = splits.select(clip_features, data_splits, ("train",))
+    valid_x, valid_y, valid_g = splits.select(clip_features, data_splits, ("valid",))
+    held_out = training.train(
+        train_x, train_y, params, seed, n_jobs=2, recordings=train_g, prior_clips=prior_clips
+    )
+    return evaluation.calibrate(held_out.predict_proba(valid_x, valid_g), valid_y)
 
 
 @asset(group_name=GROUP)
@@ -152,8 +173,11 @@ def vocalbaby_model(
     """
     params = tuned_hyperparameters["params"]
     bundle = training.fit(training_set, params, config.seed, n_jobs=2)
+    prior = training_set.normalisation.prior_clips if training_set.normalisation else None
     calibration = (
-        _calibration(clip_features, data_splits, params, config.seed) if config.calibrate else None
+        _calibration(clip_features, data_splits, params, config.seed, prior)
+        if config.calibrate
+        else None
     )
     if calibration:
         bundle.temperature = calibration.temperature
