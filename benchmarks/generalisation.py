@@ -3,7 +3,9 @@
 Runs :mod:`vocalbaby.generalisation` on the real-audio dev set (``../shared/data/real-dev``
 beside the checkout, or ``--dataset``), optionally with a synthetic demo set added
 (``--synthetic N`` clips; its corpora are labelled synthetic), prints the table and writes the
-summary as JSON (``--out``). Features are cached by audio hash under ``--cache``.
+summary as JSON (``--out``). Features are cached by audio hash under ``--cache``. With
+``--augment`` and/or ``--normalise``, every combination (plain included) is scored in the same
+run and the best pooled LOCO UAR is chosen, as the pipeline chooses.
 
     .venv/bin/python benchmarks/generalisation.py --synthetic 600 --out loco.json
 """
@@ -79,20 +81,17 @@ def main() -> None:
     )
     units = generalisation.held_out_units(manifest["corpus"], labels, groups, seed=args.seed)
     params = training.DEFAULT_PARAMS | args.params
-    augment = augmentation.AugmentationConfig(copies=args.augment, seed=args.seed)
-    extra = (
-        augmentation.training_copies(
-            manifest, groups, augmentation.cache_uri(str(args.cache)), augment
-        )
-        if args.augment
-        else None
+    augment = augmentation.AugmentationConfig(copies=max(args.augment, 1), seed=args.seed)
+    extra = augmentation.training_copies(
+        manifest, groups, augmentation.cache_uri(str(args.cache)), augment
     )
+    options = generalisation.option_grid(args.augment > 0, args.normalise)
     predictions = generalisation.predict_held_out(
         features,
         labels,
         groups,
         units,
-        generalisation.recipes(params, args.seed, prior_clips=args.normalise),
+        generalisation.recipes(params, args.seed, options=options),
         extra=extra,
         progress=print,
     )
@@ -100,11 +99,16 @@ def main() -> None:
     summary |= {
         "params": params,
         "augmentation": augment.as_dict() if args.augment else None,
-        "normalisation_prior_clips": args.normalise,
+        "options": [o.as_dict() for o in options],
         "clips": len(manifest),
         "seconds": time.perf_counter() - started,
     }
     print(generalisation.table(summary).to_markdown(index=False))
+    chosen = generalisation.choose(summary, options)
+    summary["chosen"] = chosen.as_dict() | {
+        "headline": generalisation.headline(summary, chosen.name)
+    }
+    print(f"chosen by pooled LOCO UAR: {chosen.name}")
     if args.out:
         args.out.write_text(json.dumps(summary, indent=2))
 

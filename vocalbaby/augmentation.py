@@ -58,6 +58,11 @@ class AugmentationConfig:
         """JSON-ready fields (recorded in the model bundle)."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
+    @classmethod
+    def from_dict(cls, stored: Mapping[str, object]) -> AugmentationConfig:
+        """The configuration :meth:`as_dict` wrote."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in stored.items()})
+
     def key(self) -> str:
         """A digest of the configuration: part of every cached copy's key."""
         return hashlib.sha256(json.dumps(self.as_dict(), sort_keys=True).encode()).hexdigest()

@@ -15,7 +15,7 @@ held-out corpus.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,18 +47,59 @@ class Recipe:
     by_recording: bool = False
 
 
+@dataclass(frozen=True)
+class Options:
+    """A variant of the pipeline's recipe: augmented training copies, per-recording
+    normalisation (``prior_clips``, see :mod:`vocalbaby.normalisation`)."""
+
+    augment: bool = False
+    prior_clips: float | None = None
+
+    @property
+    def name(self) -> str:
+        """The variant's name in tables (the plain recipe is :data:`REFERENCE`)."""
+        parts = [REFERENCE] + (["augmented"] if self.augment else [])
+        if self.prior_clips is not None:
+            parts.append(f"normalised per recording (prior {self.prior_clips:g})")
+        return " + ".join(parts)
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready fields and the name."""
+        return {"name": self.name, "augment": self.augment, "prior_clips": self.prior_clips}
+
+
 def recipes(
-    params: Params, seed: int = 0, n_jobs: int = 1, prior_clips: float | None = None
+    params: Params, seed: int = 0, n_jobs: int = 1, options: Sequence[Options] = (Options(),)
 ) -> dict[str, Recipe]:
-    """The pipeline's XGBoost (with ``params``; normalised per recording with ``prior_clips``)
-    and the ComParE recipe, as published (no extra rows, no normalisation: the baseline stays
-    what it is on main)."""
-    compare = comparison.CANDIDATES[baselines.COMPARE_RECIPE].build(seed)
-    xgboost = training.xgboost_fit(seed, n_jobs, prior_clips=prior_clips)
-    return {
-        REFERENCE: Recipe(xgboost, dict(params), by_recording=prior_clips is not None),
-        baselines.COMPARE_RECIPE: Recipe(compare, {}, uses_extra=False),
+    """The pipeline's XGBoost (with ``params``) in each of ``options``, and the ComParE recipe
+    as published (no extra rows, no normalisation: the baseline stays what it is on main)."""
+    found = {
+        option.name: Recipe(
+            training.xgboost_fit(seed, n_jobs, prior_clips=option.prior_clips),
+            dict(params),
+            uses_extra=option.augment,
+            by_recording=option.prior_clips is not None,
+        )
+        for option in options
     }
+    compare = comparison.CANDIDATES[baselines.COMPARE_RECIPE].build(seed)
+    return found | {baselines.COMPARE_RECIPE: Recipe(compare, {}, uses_extra=False)}
+
+
+def option_grid(augment: bool, prior_clips: float | None) -> list[Options]:
+    """The plain recipe, and with augmentation, normalisation (``prior_clips`` given) and both,
+    as far as each is asked for; simplest first."""
+    return [
+        Options(a, p)
+        for p in dict.fromkeys([None, prior_clips])
+        for a in dict.fromkeys([False, augment])
+    ]
+
+
+def choose(summary: Mapping[str, object], options: Sequence[Options]) -> Options:
+    """The option with the highest pooled LOCO UAR (the first, i.e. simplest, on a tie)."""
+    models = summary["models"]
+    return max(options, key=lambda o: models[o.name]["pooled"]["uar"]["estimate"])
 
 
 def held_out_units(
@@ -107,7 +148,8 @@ def predict_held_out(
         test = units.index[units == unit]
         train = units.index[units != unit]
         x, y, g = features.loc[train], labels.loc[train], groups.loc[train]
-        added = extra(train) if extra else None
+        wanted = extra and any(recipe.uses_extra for recipe in recipes.values())
+        added = extra(train) if wanted else None
         held = pd.DataFrame(
             {"unit": unit, "label": labels.loc[test], "group": groups.loc[test]}, index=test
         ).rename_axis("clip_id")

@@ -113,7 +113,7 @@ def test_loco_exposes_a_model_that_learned_the_corpus_instead_of_the_class() -> 
         features, labels, groups, corpus = corpora_data(confounded)
         units = generalisation.held_out_units(corpus, labels, groups)
         within = training.cross_validate(features, labels, groups, FAST, folds=3)
-        recipes = {generalisation.REFERENCE: generalisation.recipes(FAST)["xgboost (SMOTE)"]}
+        recipes = {generalisation.REFERENCE: generalisation.recipes(FAST)[generalisation.REFERENCE]}
         predictions = generalisation.predict_held_out(features, labels, groups, units, recipes)
         summary = generalisation.summarise(predictions, n_boot=200)
         pooled = summary["models"][generalisation.REFERENCE]["pooled"]["uar"]["estimate"]
@@ -163,8 +163,9 @@ def test_a_normalised_recipe_predicts_each_held_out_recording_over_its_own_clips
 ) -> None:
     features, labels, groups, corpus = shared_signal
     units = generalisation.held_out_units(corpus, labels, groups)
-    recipe = generalisation.recipes(FAST, prior_clips=1.0)[generalisation.REFERENCE]
-    assert recipe.by_recording
+    option = generalisation.Options(prior_clips=1.0)
+    recipe = generalisation.recipes(FAST, options=[option])[option.name]
+    assert recipe.by_recording and not recipe.uses_extra
     predictions = generalisation.predict_held_out(
         features, labels, groups, units, {"normalised": recipe}
     )

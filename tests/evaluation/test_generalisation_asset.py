@@ -22,7 +22,7 @@ def materialized(real_dev_clips, tmp_path_factory):
     context = build_asset_context()
     output = leave_one_corpus_out(
         context,
-        config=GeneralisationConfig(bootstrap=200),
+        config=GeneralisationConfig(augment_copies=1, bootstrap=200),
         settings=settings,
         raw_clips=manifest.reset_index(),
         clip_features=features,
@@ -32,10 +32,13 @@ def materialized(real_dev_clips, tmp_path_factory):
     return settings, output
 
 
-def test_every_real_corpus_is_held_out_with_both_recipes_side_by_side(materialized) -> None:
+def test_every_real_corpus_is_held_out_with_every_variant_and_the_compare_recipe(
+    materialized,
+) -> None:
     _, output = materialized
     summary = output.value["summary"]
-    assert set(summary["models"]) == {generalisation.REFERENCE, baselines.COMPARE_RECIPE}
+    options = generalisation.option_grid(True, 1.0)
+    assert set(summary["models"]) == {o.name for o in options} | {baselines.COMPARE_RECIPE}
     for scores in summary["models"].values():
         assert set(scores["held_out"]) == REAL_CORPORA
         assert scores["pooled"]["clips"] == 700
@@ -43,10 +46,23 @@ def test_every_real_corpus_is_held_out_with_both_recipes_side_by_side(materializ
         assert set(esc50["recall"]) == {"crying", "junk"}
         assert not any(s["synthetic"] for s in scores["held_out"].values())
     # donateacry held out leaves only ESC-50's 45 crying clips to learn crying from
-    assert (
-        summary["models"][generalisation.REFERENCE]["held_out"]["donateacry"]["train_classes"]
-        == "crying,junk"
-    )
+    held = summary["models"][generalisation.REFERENCE]["held_out"]["donateacry"]
+    assert held["train_classes"] == "crying,junk"
+
+
+def test_the_variant_with_the_best_pooled_loco_uar_is_chosen_for_training(materialized) -> None:
+    _, output = materialized
+    value = output.value
+    scores = {n: m["pooled"]["uar"]["estimate"] for n, m in value["summary"]["models"].items()}
+    chosen = value["headline"]["chosen"]
+    assert value["headline"]["chosen_by"] == "pooled LOCO UAR"
+    variants = {n: v for n, v in scores.items() if n != baselines.COMPARE_RECIPE}
+    assert scores[chosen["name"]] == max(variants.values())
+    assert value["headline"]["pooled_uar"]["estimate"] == scores[chosen["name"]]
+    recipe = value["recipe"]
+    assert (recipe["augmentation"] is not None) == chosen["augment"]
+    assert recipe["normalise_prior_clips"] == chosen["prior_clips"]
+    assert output.metadata["chosen"].value == chosen["name"]
 
 
 def test_report_metadata_and_headline(materialized) -> None:

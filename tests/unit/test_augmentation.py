@@ -2,6 +2,7 @@
 noise comes from the training clips only, and copies' features are cached."""
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -128,3 +129,10 @@ def test_training_copies_use_the_training_junk_and_are_cached(
     first_copies = features[features.index.str.endswith("~aug0")]
     differs = np.abs(first_copies.to_numpy() - clean.loc[train].to_numpy()) > 1e-3
     assert differs.any(axis=1).all(), "every copy changed the clip's features"
+
+
+def test_the_config_survives_its_json_form() -> None:
+    config = AugmentationConfig(copies=3, snr_db=(0.0, 10.0), seed=7)
+    stored = json.loads(json.dumps(config.as_dict()))
+    assert AugmentationConfig.from_dict(stored) == config
+    assert AugmentationConfig.from_dict(stored).key() == config.key()

@@ -7,8 +7,9 @@ import pandas as pd
 from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
 from pydantic import Field
 
-from vocalbaby import baselines, generalisation, report, splits
+from vocalbaby import augmentation, baselines, generalisation, report, splits
 from vocalbaby_assets.metadata import table_markdown
+from vocalbaby_assets.progress import progress_logger
 from vocalbaby_assets.report_files import note, write_reports
 from vocalbaby_assets.resources import VocalBabySettings
 
@@ -16,14 +17,24 @@ GROUP = "evaluation"
 
 
 class GeneralisationConfig(Config):
-    """How corpora are held out and how the intervals are drawn."""
+    """How corpora are held out, which variants of the recipe compete, and the intervals."""
 
+    augment_copies: int = Field(
+        default=2, ge=0, description="Augmented copies per training clip to try (0: not tried)."
+    )
+    normalise_prior_clips: float | None = Field(
+        default=1.0, ge=0, description="Per-recording normalisation to try (None: not tried)."
+    )
     folds: int = Field(
         default=4, ge=2, description="Grouped folds of recordings for clips without a corpus."
     )
     bootstrap: int = Field(default=1000, ge=100, description="Child resamples of the intervals.")
     seed: int = 0
     n_jobs: int = Field(default=2, ge=1, description="XGBoost threads per fit.")
+
+    def augmentation_config(self) -> augmentation.AugmentationConfig:
+        """The augmentation tried (and used by the final model when chosen)."""
+        return augmentation.AugmentationConfig(copies=max(self.augment_copies, 1), seed=self.seed)
 
 
 @asset(group_name=GROUP)
@@ -38,10 +49,13 @@ def leave_one_corpus_out(
 ) -> Output[dict]:
     """Each corpus held out in turn: the pipeline's recipe (tuned parameters) and the ComParE
     recipe trained on the other corpora, scored on the held-out one (clips without a corpus:
-    grouped folds of recordings). Per corpus and class: recall and UAR with child-bootstrap
-    intervals, paired UAR difference to the ComParE recipe; the pooled LOCO UAR over every
-    held-out prediction. Synthetic corpora are labelled synthetic. The headline goes into the
-    model bundle and its model card."""
+    grouped folds of recordings). The recipe competes plain, with augmented training copies,
+    normalised per recording, and both; with two or more corpora the variant with the best
+    pooled LOCO UAR is ``chosen`` and ``training_set`` trains the final model with it.
+
+    Per corpus and class: recall and UAR with child-bootstrap intervals, paired UAR difference
+    to the ComParE recipe; the pooled LOCO UAR over every held-out prediction. Synthetic corpora
+    are labelled synthetic. The chosen variant's headline goes into the model bundle and card."""
     started = time.perf_counter()
     manifest = raw_clips[raw_clips["clip_id"].isin(clip_features.index)]
     groups = splits.groups(manifest).set_axis(manifest["clip_id"])
@@ -50,18 +64,38 @@ def leave_one_corpus_out(
     units = generalisation.held_out_units(
         manifest["corpus"], labels, groups, config.folds, config.seed
     )
+    options = generalisation.option_grid(config.augment_copies > 0, config.normalise_prior_clips)
+    extra = augmentation.training_copies(
+        manifest,
+        groups,
+        augmentation.cache_uri(settings.path("feature_cache")),
+        config.augmentation_config(),
+        progress=progress_logger(context.log, "augmented copies"),
+    )
     predictions = generalisation.predict_held_out(
         clip_features.loc[manifest.index],
         labels,
         groups,
         units,
-        generalisation.recipes(tuned_hyperparameters["params"], config.seed, config.n_jobs),
+        generalisation.recipes(
+            tuned_hyperparameters["params"], config.seed, config.n_jobs, options
+        ),
+        extra=extra,
         progress=context.log.info,
     )
     summary = generalisation.summarise(predictions, n_boot=config.bootstrap, seed=config.seed)
-    headline = generalisation.headline(summary) | {
-        "corpora": sorted(manifest["corpus"].dropna().astype(str).unique()),
+    corpora = sorted(manifest["corpus"].dropna().astype(str).unique())
+    selected = len(corpora) >= generalisation.MIN_CORPORA
+    chosen = generalisation.choose(summary, options) if selected else generalisation.Options()
+    headline = generalisation.headline(summary, chosen.name) | {
+        "corpora": corpora,
         "synthetic_demo_data": bool(source_dataset["synthetic"]),
+        "chosen": chosen.as_dict(),
+        "chosen_by": "pooled LOCO UAR" if selected else "default (fewer than two corpora)",
+    }
+    recipe = {
+        "augmentation": config.augmentation_config().as_dict() if chosen.augment else None,
+        "normalise_prior_clips": chosen.prior_clips,
     }
     shown = generalisation.table(summary)
     about = (
@@ -70,7 +104,7 @@ def leave_one_corpus_out(
         f"UAR over the classes present, with 95% intervals resampling children; the last column: "
         f"UAR minus the {baselines.COMPARE_RECIPE}'s on the same clips (paired)."
     )
-    values = {"summary": summary, "headline": headline}
+    values = {"summary": summary, "headline": headline, "recipe": recipe}
     uris = write_reports(
         settings,
         "leave_one_corpus_out",
@@ -91,6 +125,8 @@ def leave_one_corpus_out(
         values,
         metadata={
             "table": table_markdown(shown.set_index(["model", "held out"])),
+            "chosen": chosen.name,
+            "chosen_by": headline["chosen_by"],
             "loco_uar": pooled["estimate"],
             "loco_uar_ci_low": pooled["low"],
             "loco_uar_ci_high": pooled["high"],

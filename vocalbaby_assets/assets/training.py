@@ -6,7 +6,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
 from pydantic import Field
 
-from vocalbaby import evaluation, provenance, splits, training
+from vocalbaby import augmentation, evaluation, provenance, splits, training
 from vocalbaby.model import ModelBundle
 from vocalbaby.plots import optimisation_history_png
 from vocalbaby_assets.metadata import counts_markdown, png_markdown, table_markdown
@@ -21,35 +21,49 @@ class SeedConfig(Config):
     seed: int = 0
 
 
-class TrainingSetConfig(SeedConfig):
-    """Seed, and whether features are normalised per recording first."""
-
-    normalise_prior_clips: float | None = Field(
-        default=None,
-        ge=0,
-        description="Normalise each feature within its recording (child), the centre shrunk "
-        "towards the training mean with this prior (vocalbaby.normalisation); None: off.",
-    )
-
-
 @asset(group_name=GROUP)
 def training_set(
-    config: TrainingSetConfig, clip_features: pd.DataFrame, data_splits: pd.DataFrame
+    config: SeedConfig,
+    settings: VocalBabySettings,
+    raw_clips: pd.DataFrame,
+    clip_features: pd.DataFrame,
+    data_splits: pd.DataFrame,
+    leave_one_corpus_out: dict,
 ) -> Output[training.TrainingSet]:
-    """train + valid clips, (normalised per recording when configured,) median-imputed and
-    balanced with SMOTE: what the final model sees.
+    """train + valid clips in the variant of the recipe ``leave_one_corpus_out`` chose: with
+    augmented copies of these clips (noise from their own junk clips) and/or normalised per
+    recording (child) when chosen; median-imputed and balanced with SMOTE. What the final
+    model sees.
 
-    SMOTE runs after splitting and never touches the test split.
+    Augmentation and SMOTE run after splitting and never touch the test split.
     """
+    recipe = leave_one_corpus_out["recipe"]
     features, labels, groups = splits.select(clip_features, data_splits, ("train", "valid"))
+    original = len(labels)
+    if recipe["augmentation"]:
+        extra = augmentation.training_copies(
+            raw_clips.set_index("clip_id"),
+            groups,
+            augmentation.cache_uri(settings.path("feature_cache")),
+            augmentation.AugmentationConfig.from_dict(recipe["augmentation"]),
+        )
+        features, labels, groups = (
+            pd.concat([a, b])
+            for a, b in zip((features, labels, groups), extra(features.index), strict=True)
+        )
     prepared = training.prepare(
-        features, labels, config.seed, recordings=groups, prior_clips=config.normalise_prior_clips
+        features,
+        labels,
+        config.seed,
+        recordings=groups,
+        prior_clips=recipe["normalise_prior_clips"],
     )
     return Output(
         prepared,
         metadata={
             "rows": len(prepared.labels),
-            "normalise_prior_clips": MetadataValue.json(config.normalise_prior_clips),
+            "augmented_rows": len(labels) - original,
+            "recipe": MetadataValue.json(recipe),
             "synthetic_rows": int(prepared.synthetic.sum()),
             "class_counts": counts_markdown(
                 {"original": prepared.class_counts(False), "after_smote": prepared.class_counts()}
@@ -196,6 +210,7 @@ def vocalbaby_model(
         "synthetic_demo_data": source_dataset["synthetic"],
         "trained_corpora": _corpora(raw_clips, data_splits),
         "generalisation": leave_one_corpus_out["headline"],
+        "recipe": leave_one_corpus_out["recipe"],
         "training_rows": len(training_set.labels),
         "class_counts": training_set.class_counts(False),
         "git_commit": provenance.git_commit(),
