@@ -140,6 +140,11 @@ def test_loco_on_the_demo_set_is_labelled_synthetic_and_recorded_in_the_bundle(t
     assert bundle.metadata["trained_corpora"] == sorted(synthetic.CORPORA)
     loco = bundle.metadata["generalisation"]
     assert loco["pooled_uar"]["estimate"] == pytest.approx(meta["loco_uar"])
+    assert bundle.metadata["recipe"] == result.output_for_node("leave_one_corpus_out")["recipe"]
+    assert (bundle.normalisation is not None) == (
+        bundle.metadata["recipe"]["normalise_prior_clips"] is not None
+    )
     card = model_card.build(bundle)
     assert card["generalisation"]["held_out"] == sorted(synthetic.CORPORA)
+    assert card["generalisation"]["chosen_by"] == "pooled LOCO UAR"
     assert "SYNTHETIC demo data only" in model_card.describe_training_data(card)
