@@ -227,6 +227,10 @@ def vocalbaby_model(
             "temperature": bundle.temperature,
             "calibration": MetadataValue.json(calibration.as_dict() if calibration else {}),
             "top_features": table_markdown(_top_features(bundle)),
+            "synthetic_demo_data": bool(source_dataset["synthetic"]),
+            "trained_corpora": MetadataValue.json(bundle.metadata["trained_corpora"]),
+            "recipe": MetadataValue.json(leave_one_corpus_out["recipe"]),
+            "loco_uar": leave_one_corpus_out["headline"]["pooled_uar"]["estimate"],
         },
     )
 
