@@ -23,7 +23,7 @@ import pandas as pd
 
 from vocalbaby import baselines, comparison, evaluation, training
 from vocalbaby.labels import CLASSES
-from vocalbaby.synthetic import CORPORA as SYNTHETIC_CORPORA
+from vocalbaby.synthetic import is_synthetic_corpus
 from vocalbaby.training import Params
 
 REFERENCE = comparison.REFERENCE  # the pipeline's recipe: XGBoost (SMOTE)
@@ -122,11 +122,6 @@ def held_out_units(
     return units.rename("unit")
 
 
-def is_synthetic(unit: str) -> bool:
-    """Whether a held-out unit is a synthetic demo corpus."""
-    return unit in SYNTHETIC_CORPORA
-
-
 def predict_held_out(
     features: pd.DataFrame,
     labels: pd.Series,
@@ -223,7 +218,7 @@ def summarise(
         for unit, part in rows.groupby("unit", sort=False):
             base = base_rows[base_rows["unit"] == unit] if paired else None
             per_unit[unit] = _scores(part, base, n_boot, level, seed) | {
-                "synthetic": is_synthetic(str(unit)),
+                "synthetic": is_synthetic_corpus(str(unit)),
                 "train_classes": str(part["train_classes"].iloc[0]),
             }
         pooled = _scores(rows, base_rows if paired else None, n_boot, level, seed)

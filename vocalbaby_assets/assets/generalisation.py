@@ -7,7 +7,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
 from pydantic import Field
 
-from vocalbaby import augmentation, baselines, generalisation, report, splits
+from vocalbaby import augmentation, baselines, generalisation, report, splits, synthetic
 from vocalbaby_assets.metadata import table_markdown
 from vocalbaby_assets.progress import progress_logger
 from vocalbaby_assets.report_files import note, write_reports
@@ -89,7 +89,7 @@ def leave_one_corpus_out(
     chosen = generalisation.choose(summary, options) if selected else generalisation.Options()
     headline = generalisation.headline(summary, chosen.name) | {
         "corpora": corpora,
-        "synthetic_demo_data": bool(source_dataset["synthetic"]),
+        "synthetic_demo_data": synthetic.synthetic_only(corpora, bool(source_dataset["synthetic"])),
         "chosen": chosen.as_dict(),
         "chosen_by": "pooled LOCO UAR" if selected else "default (fewer than two corpora)",
     }

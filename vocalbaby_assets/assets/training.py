@@ -6,7 +6,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
 from pydantic import Field
 
-from vocalbaby import augmentation, evaluation, provenance, splits, training
+from vocalbaby import augmentation, evaluation, provenance, splits, synthetic, training
 from vocalbaby.model import ModelBundle
 from vocalbaby.plots import optimisation_history_png
 from vocalbaby_assets.metadata import counts_markdown, png_markdown, table_markdown
@@ -196,6 +196,7 @@ def vocalbaby_model(
     if calibration:
         bundle.temperature = calibration.temperature
         context.log.info(f"calibration on valid: {calibration.as_dict()}")
+    corpora = _corpora(raw_clips, data_splits)
     created = datetime.now(UTC)
     dataset_hash = provenance.frame_hash(raw_clips[["clip_id", "label", "sha256"]])
     version = f"{created:%Y%m%dT%H%M%SZ}-{dataset_hash[:8]}"
@@ -207,8 +208,8 @@ def vocalbaby_model(
         "calibration": calibration.as_dict() if calibration else None,
         "dataset_hash": dataset_hash,
         "dataset_uri": source_dataset["uri"],
-        "synthetic_demo_data": source_dataset["synthetic"],
-        "trained_corpora": _corpora(raw_clips, data_splits),
+        "synthetic_demo_data": synthetic.synthetic_only(corpora, bool(source_dataset["synthetic"])),
+        "trained_corpora": corpora,
         "generalisation": leave_one_corpus_out["headline"],
         "recipe": leave_one_corpus_out["recipe"],
         "training_rows": len(training_set.labels),
@@ -227,7 +228,7 @@ def vocalbaby_model(
             "temperature": bundle.temperature,
             "calibration": MetadataValue.json(calibration.as_dict() if calibration else {}),
             "top_features": table_markdown(_top_features(bundle)),
-            "synthetic_demo_data": bool(source_dataset["synthetic"]),
+            "synthetic_demo_data": bundle.metadata["synthetic_demo_data"],
             "trained_corpora": MetadataValue.json(bundle.metadata["trained_corpora"]),
             "recipe": MetadataValue.json(leave_one_corpus_out["recipe"]),
             "loco_uar": leave_one_corpus_out["headline"]["pooled_uar"]["estimate"],
