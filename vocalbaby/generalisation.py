@@ -96,10 +96,15 @@ def option_grid(augment: bool, prior_clips: float | None) -> list[Options]:
     ]
 
 
-def choose(summary: Mapping[str, object], options: Sequence[Options]) -> Options:
-    """The option with the highest pooled LOCO UAR (the first, i.e. simplest, on a tie)."""
+def choose(
+    summary: Mapping[str, object], options: Sequence[Options], min_gain: float = 0.02
+) -> Options:
+    """The simplest option (first in ``options``) whose pooled LOCO UAR is within ``min_gain``
+    of the best: a variant that adds work must earn it by more than noise-sized differences."""
     models = summary["models"]
-    return max(options, key=lambda o: models[o.name]["pooled"]["uar"]["estimate"])
+    score = {o: models[o.name]["pooled"]["uar"]["estimate"] for o in options}
+    best = max(score.values())
+    return next(o for o in options if score[o] >= best - min_gain)
 
 
 def held_out_units(

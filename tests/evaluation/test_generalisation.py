@@ -175,3 +175,16 @@ def test_a_normalised_recipe_predicts_each_held_out_recording_over_its_own_clips
     expected = model.predict(clips, groups[corpus == "C"])
     assert (held.loc[clips.index, "prediction"] == expected.to_numpy()).all()
     assert model.normalisation is not None
+
+
+def test_the_simplest_variant_within_the_margin_of_the_best_is_chosen() -> None:
+    options = generalisation.option_grid(True, 1.0)
+    uars = [0.40, 0.45, 0.415, 0.44]
+
+    def summary(values: list[float]) -> dict:
+        pooled = [{"pooled": {"uar": {"estimate": v}}} for v in values]
+        return {"models": {o.name: p for o, p in zip(options, pooled, strict=True)}}
+
+    assert generalisation.choose(summary(uars), options) == options[1]
+    assert generalisation.choose(summary(uars), options, min_gain=0.05) == options[0]
+    assert generalisation.choose(summary([0.5, 0.51, 0.2, 0.2]), options) == options[0]

@@ -50,14 +50,19 @@ def test_every_real_corpus_is_held_out_with_every_variant_and_the_compare_recipe
     assert held["train_classes"] == "crying,junk"
 
 
-def test_the_variant_with_the_best_pooled_loco_uar_is_chosen_for_training(materialized) -> None:
+def test_the_simplest_variant_near_the_best_pooled_loco_uar_is_chosen_for_training(
+    materialized,
+) -> None:
     _, output = materialized
     value = output.value
     scores = {n: m["pooled"]["uar"]["estimate"] for n, m in value["summary"]["models"].items()}
     chosen = value["headline"]["chosen"]
-    assert value["headline"]["chosen_by"] == "pooled LOCO UAR"
+    assert value["headline"]["chosen_by"].startswith("pooled LOCO UAR")
     variants = {n: v for n, v in scores.items() if n != baselines.COMPARE_RECIPE}
-    assert scores[chosen["name"]] == max(variants.values())
+    assert scores[chosen["name"]] >= max(variants.values()) - 0.02
+    options = generalisation.option_grid(True, 1.0)
+    simpler = options[: [o.name for o in options].index(chosen["name"])]
+    assert all(scores[o.name] < max(variants.values()) - 0.02 for o in simpler)
     assert value["headline"]["pooled_uar"]["estimate"] == scores[chosen["name"]]
     recipe = value["recipe"]
     assert (recipe["augmentation"] is not None) == chosen["augment"]

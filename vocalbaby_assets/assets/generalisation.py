@@ -50,8 +50,9 @@ def leave_one_corpus_out(
     """Each corpus held out in turn: the pipeline's recipe (tuned parameters) and the ComParE
     recipe trained on the other corpora, scored on the held-out one (clips without a corpus:
     grouped folds of recordings). The recipe competes plain, with augmented training copies,
-    normalised per recording, and both; with two or more corpora the variant with the best
-    pooled LOCO UAR is ``chosen`` and ``training_set`` trains the final model with it.
+    normalised per recording, and both; with two or more corpora the simplest variant within
+    two points of the best pooled LOCO UAR is ``chosen``, and ``training_set`` trains the final
+    model with it.
 
     Per corpus and class: recall and UAR with child-bootstrap intervals, paired UAR difference
     to the ComParE recipe; the pooled LOCO UAR over every held-out prediction. Synthetic corpora
@@ -91,7 +92,9 @@ def leave_one_corpus_out(
         "corpora": corpora,
         "synthetic_demo_data": synthetic.synthetic_only(corpora, bool(source_dataset["synthetic"])),
         "chosen": chosen.as_dict(),
-        "chosen_by": "pooled LOCO UAR" if selected else "default (fewer than two corpora)",
+        "chosen_by": "pooled LOCO UAR (simplest within 0.02 of the best)"
+        if selected
+        else "default (fewer than two corpora)",
     }
     recipe = {
         "augmentation": config.augmentation_config().as_dict() if chosen.augment else None,
