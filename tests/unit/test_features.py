@@ -146,3 +146,36 @@ def test_work_stops_at_the_deadline() -> None:
     assert len(started) < 40
     with pytest.raises(features.DeadlineExceeded):
         features.extract_batch([tone()], deadline=time.monotonic() - 1)
+
+
+def test_compare_2016_is_selectable_per_call() -> None:
+    """ComParE_2016 functionals come from their own bounded pool; eGeMAPSv02 stays the default."""
+    names = features.feature_names("ComParE_2016")
+    assert len(names) == 6373 and features.feature_names() == features.feature_names("eGeMAPSv02")
+    config = features.extractor_config("ComParE_2016")
+    assert config["feature_set"] == "ComParE_2016" and config["num_features"] == 6373
+    assert features.extractor_config() == features.extractor_config("eGeMAPSv02")
+    smile = opensmile.Smile(
+        feature_set=opensmile.FeatureSet.ComParE_2016,
+        feature_level=opensmile.FeatureLevel.Functionals,
+    )
+    signals = {"a": tone(0.4, 220.0), "b": tone(1.0, 440.0), "tiny": tone(0.02)}
+    result = features.extract_batch(signals, feature_set="ComParE_2016")
+    assert list(result.features.columns) == list(names) and list(result.failures) == ["tiny"]
+    for key in ("a", "b"):
+        expected = smile(signals[key], 16_000)[0, :, 0].astype(np.float32)
+        np.testing.assert_array_equal(result.features.loc[key].to_numpy(), expected)
+    pool = features.engine_pool("ComParE_2016")
+    assert pool is not features.engine_pool() and pool.feature_set == "ComParE_2016"
+    assert pool.created <= features.extraction_threads()
+    assert features.engine_pool() is features.engine_pool("eGeMAPSv02")
+
+
+def test_unknown_feature_set_is_refused() -> None:
+    for call in (
+        lambda: features.feature_names("IS09"),
+        lambda: features.extract_one(tone(), feature_set="IS09"),
+        lambda: features.extract_batch([tone()], feature_set="IS09"),
+    ):
+        with pytest.raises(ValueError, match="unknown feature set 'IS09'"):
+            call()
