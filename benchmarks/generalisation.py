@@ -24,6 +24,7 @@ from vocalbaby import (
     augmentation,
     dataset,
     feature_cache,
+    features,
     generalisation,
     splits,
     synthetic,
@@ -34,12 +35,16 @@ REAL_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-dev"
 DEFAULT_CACHE = Path(__file__).resolve().parents[1] / "artifacts" / "feature_cache"
 
 
-def load(roots: list[Path], cache: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load(
+    roots: list[Path], cache: Path, feature_set: str = features.DEFAULT_FEATURE_SET
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The manifests of ``roots`` (with ``sha256``) and their features, indexed by clip id."""
     manifest = pd.concat([dataset.inspect(dataset.read(root)) for root in roots], ignore_index=True)
     unique = manifest.drop_duplicates("sha256").set_index("sha256")
     table, extracted = feature_cache.extract_missing(
-        feature_cache.cache_uri(str(cache)), unique["uri"].to_dict()
+        feature_cache.cache_uri(str(cache), feature_set),
+        unique["uri"].to_dict(),
+        feature_set=feature_set,
     )
     if extracted.failures:
         print(f"{len(extracted.failures)} clips failed extraction and are left out")
@@ -63,6 +68,9 @@ def main() -> None:
         metavar="PRIOR_CLIPS",
         help="normalise features per recording with this shrinkage prior (default: off)",
     )
+    parser.add_argument(
+        "--feature-set", default=features.DEFAULT_FEATURE_SET, choices=list(features.FEATURE_SETS)
+    )
     parser.add_argument("--bootstrap", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="write the summary as JSON here")
@@ -74,7 +82,7 @@ def main() -> None:
         roots.append(
             synthetic.generate(Path(tempfile.mkdtemp()) / "demo", args.synthetic, args.seed)
         )
-    manifest, features = load(roots, args.cache)
+    manifest, table = load(roots, args.cache, args.feature_set)
     labels, groups = (
         manifest["label"],
         splits.groups(manifest.reset_index()).set_axis(manifest.index),
@@ -83,11 +91,15 @@ def main() -> None:
     params = training.DEFAULT_PARAMS | args.params
     augment = augmentation.AugmentationConfig(copies=max(args.augment, 1), seed=args.seed)
     extra = augmentation.training_copies(
-        manifest, groups, augmentation.cache_uri(str(args.cache)), augment
+        manifest,
+        groups,
+        augmentation.cache_uri(str(args.cache), args.feature_set),
+        augment,
+        feature_set=args.feature_set,
     )
     options = generalisation.option_grid(args.augment > 0, args.normalise)
     predictions = generalisation.predict_held_out(
-        features,
+        table,
         labels,
         groups,
         units,
@@ -100,6 +112,7 @@ def main() -> None:
         "params": params,
         "augmentation": augment.as_dict() if args.augment else None,
         "options": [o.as_dict() for o in options],
+        "feature_set": args.feature_set,
         "clips": len(manifest),
         "seconds": time.perf_counter() - started,
     }

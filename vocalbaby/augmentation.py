@@ -31,6 +31,7 @@ from scipy import signal
 
 from vocalbaby import audio, feature_cache, storage
 from vocalbaby.audio import SAMPLE_RATE
+from vocalbaby.features import DEFAULT_FEATURE_SET
 
 Range = tuple[float, float]
 PHONE_BAND_HZ = (300.0, 3400.0)
@@ -201,9 +202,9 @@ def variants(
     return pd.DataFrame(rows, columns=["clip_id", "copy", "sha256", "noise_sha256", "key"])
 
 
-def cache_uri(root: str) -> str:
+def cache_uri(root: str, feature_set: str = DEFAULT_FEATURE_SET) -> str:
     """The cache of augmented copies' features under ``root`` (apart from the clips' own)."""
-    return feature_cache.cache_uri(storage.join(root, "augmented"))
+    return feature_cache.cache_uri(storage.join(root, "augmented"), feature_set)
 
 
 def extract(
@@ -212,6 +213,7 @@ def extract(
     uris: Mapping[str, audio.AudioSource],
     config: AugmentationConfig,
     progress: Callable[[int, int], None] | None = None,
+    feature_set: str = DEFAULT_FEATURE_SET,
 ) -> pd.DataFrame:
     """Features of the copies in ``table`` (:func:`variants`), indexed like it; copies not in
     the ``cache`` are made from the audio (``uris``: sha256 -> audio, noise clips included),
@@ -235,7 +237,9 @@ def extract(
         )
 
     sources = {key: uris[sha] for key, sha in by_key["sha256"].items()}
-    found, _ = feature_cache.extract_missing(cache, sources, progress, transform=transform)
+    found, _ = feature_cache.extract_missing(
+        cache, sources, progress, transform=transform, feature_set=feature_set
+    )
     kept = table[table["key"].isin(found.index)]
     return found.loc[kept["key"]].set_axis(kept.index)
 
@@ -246,18 +250,20 @@ def training_copies(
     cache: str,
     config: AugmentationConfig,
     progress: Callable[[int, int], None] | None = None,
+    feature_set: str = DEFAULT_FEATURE_SET,
 ) -> Callable[[pd.Index], tuple[pd.DataFrame, pd.Series, pd.Series]]:
     """``extra(train_clip_ids)`` for training-only augmentation: the augmented copies of those
     clips, with noise from their own ``junk`` clips; features, labels and groups, indexed
     ``<clip_id>~aug<copy>``. ``manifest`` is indexed by clip id (``sha256``, ``uri``,
-    ``label``); ``groups`` gives each clip's recording group, which its copies keep."""
+    ``label``); ``groups`` gives each clip's recording group, which its copies keep. ``cache``
+    must be the augmented cache of ``feature_set`` (:func:`cache_uri`)."""
     uris = manifest.drop_duplicates("sha256").set_index("sha256")["uri"].to_dict()
 
     def extra(train: pd.Index) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
         clips = manifest.loc[train]
         pool = clips.loc[clips["label"] == "junk", "sha256"].tolist()
         table = variants(clips, pool, config)
-        found = extract(cache, table, uris, config, progress)
+        found = extract(cache, table, uris, config, progress, feature_set)
         rows = table.loc[found.index]
         index = pd.Index(rows["clip_id"] + "~aug" + rows["copy"].astype(str), name="clip_id")
         return (

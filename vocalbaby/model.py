@@ -21,7 +21,12 @@ import pandas as pd
 import xgboost as xgb
 
 from vocalbaby import storage
-from vocalbaby.features import extractor_config
+from vocalbaby.features import (
+    DEFAULT_FEATURE_SET,
+    FEATURE_SETS,
+    extractor_config,
+    feature_names,
+)
 from vocalbaby.normalisation import RecordingNormalisation
 
 BOOSTER_FILE, IMPUTER_FILE, BUNDLE_FILE = "booster.json", "imputer.json", "bundle.json"
@@ -48,6 +53,11 @@ class ModelBundle:
     metadata: dict[str, object] = field(default_factory=dict)
     temperature: float = 1.0  # probability calibration (1: none); never changes the argmax
     normalisation: RecordingNormalisation | None = None  # per-recording, before imputation
+
+    @property
+    def feature_set(self) -> str:
+        """The openSMILE feature set the model was trained on (serving extracts the same)."""
+        return str(self.feature_config.get("feature_set", DEFAULT_FEATURE_SET))
 
     @property
     def version(self) -> str:
@@ -125,6 +135,15 @@ class ModelBundle:
             if manifest.get("normalisation")
             else None,
         )
+
+
+def extractor_config_for(names: Sequence[str]) -> dict[str, object]:
+    """The extractor configuration of the feature set whose names are ``names`` (the default
+    set's for columns of no known set, e.g. toy features in tests)."""
+    for name in FEATURE_SETS:
+        if list(names) == list(feature_names(name)):
+            return extractor_config(name)
+    return extractor_config()
 
 
 def apply_temperature(proba: np.ndarray, temperature: float) -> np.ndarray:

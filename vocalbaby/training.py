@@ -26,7 +26,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from vocalbaby import provenance
 from vocalbaby.labels import CLASSES
 from vocalbaby.metrics import uar
-from vocalbaby.model import ModelBundle
+from vocalbaby.model import ModelBundle, extractor_config_for
 from vocalbaby.normalisation import RecordingNormalisation
 
 DEFAULT_PARAMS: dict[str, float | int] = {
@@ -157,6 +157,7 @@ def fit(
         training_set.medians.reindex(names),
         list(CLASSES),
         names,
+        feature_config=extractor_config_for(names),
         normalisation=training_set.normalisation,
     )
 

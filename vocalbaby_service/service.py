@@ -115,9 +115,9 @@ def _prediction_log(bundle: ModelBundle) -> PredictionLog | None:
 
 def _check_extractor(bundle: ModelBundle) -> None:
     """Refuse to serve a model trained on features this server would compute differently."""
-    serving = features.extractor_config()
+    serving = features.extractor_config(bundle.feature_set)
     differ = [k for k in CHECKED_EXTRACTOR_KEYS if bundle.feature_config.get(k) != serving[k]]
-    if differ or list(bundle.feature_names) != list(features.feature_names()):
+    if differ or list(bundle.feature_names) != list(features.feature_names(bundle.feature_set)):
         raise RuntimeError(
             f"model features do not match this server's extractor ({differ or 'feature names'}): "
             f"model {bundle.feature_config}, server {serving}"

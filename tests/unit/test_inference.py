@@ -36,6 +36,8 @@ def bundle():
 class FixedModel:
     """A stand-in model that returns given probability rows, in order."""
 
+    feature_set = features.DEFAULT_FEATURE_SET
+
     def __init__(self, rows: list[list[float]]) -> None:
         self.classes = list(CLASSES)
         self.rows = rows
