@@ -44,8 +44,9 @@ def training_set(
         extra = augmentation.training_copies(
             raw_clips.set_index("clip_id"),
             groups,
-            augmentation.cache_uri(settings.path("feature_cache")),
+            augmentation.cache_uri(settings.path("feature_cache"), settings.feature_set),
             augmentation.AugmentationConfig.from_dict(recipe["augmentation"]),
+            feature_set=settings.feature_set,
         )
         features, labels, groups = (
             pd.concat([a, b])
