@@ -51,6 +51,21 @@ def real_dev() -> Path:
 
 
 @pytest.fixture(scope="session")
+def real_dev_clips(real_dev: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The real-dev manifest (with ``sha256``) and its features (real openSMILE, cached by audio
+    hash in a session folder), both indexed by clip id."""
+    from vocalbaby import dataset, feature_cache
+
+    manifest = dataset.inspect(dataset.read(real_dev)).set_index("clip_id")
+    cache = feature_cache.cache_uri(str(tmp_path_factory.mktemp("real-dev-cache")))
+    table, extracted = feature_cache.extract_missing(
+        cache, dict(zip(manifest.sha256, manifest.uri, strict=True))
+    )
+    assert not extracted.failures, extracted.failures
+    return manifest, table.loc[manifest["sha256"]].set_axis(manifest.index)
+
+
+@pytest.fixture(scope="session")
 def demo_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic demo dataset (300 clips, seed 0), generated once per session.
 

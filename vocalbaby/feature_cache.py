@@ -12,12 +12,14 @@ from __future__ import annotations
 import io
 import secrets
 import time
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from vocalbaby import audio, storage
 from vocalbaby.features import (
+    DEFAULT_FEATURE_SET,
     ExtractionResult,
     Progress,
     extract_files,
@@ -29,16 +31,16 @@ BATCH_CLIPS = 64  # clips per part: what a killed run can lose, and the cost of 
 PART_SUFFIX = ".parquet"
 
 
-def cache_uri(root: str) -> str:
-    """The cache folder for the current openSMILE version and feature set under ``root``."""
-    config = extractor_config()
+def cache_uri(root: str, feature_set: str = DEFAULT_FEATURE_SET) -> str:
+    """The cache folder for the current openSMILE version and ``feature_set`` under ``root``."""
+    config = extractor_config(feature_set)
     name = (
         f"{config['feature_set']}-{config['feature_level']}-opensmile{config['opensmile_version']}"
     )
     return storage.join(root, name)
 
 
-def load(uri: str) -> pd.DataFrame:
+def load(uri: str, feature_set: str = DEFAULT_FEATURE_SET) -> pd.DataFrame:
     """Cached features indexed by sha256, one row per hash (empty when nothing is cached)."""
     parts = [
         pd.read_parquet(io.BytesIO(storage.read_bytes(key)))
@@ -46,7 +48,8 @@ def load(uri: str) -> pd.DataFrame:
         if key.endswith(PART_SUFFIX)
     ]
     if not parts:
-        return pd.DataFrame(columns=list(feature_names()), index=pd.Index([], name="sha256"))
+        columns = list(feature_names(feature_set))
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="sha256"))
     cache = pd.concat(parts)
     return cache[~cache.index.duplicated(keep="first")].rename_axis("sha256")
 
@@ -65,14 +68,21 @@ def extract_missing(
     sources: Mapping[Hashable, audio.AudioSource],
     progress: Progress | None = None,
     batch_clips: int = BATCH_CLIPS,
+    transform: Callable[[Hashable, np.ndarray], np.ndarray] | None = None,
+    feature_set: str = DEFAULT_FEATURE_SET,
 ) -> tuple[pd.DataFrame, ExtractionResult]:
     """Extract the ``sources`` (sha256 -> audio) not in the cache at ``uri``, appending each
     batch to the cache as soon as it is done.
 
+    With ``transform(key, samples)`` (augmentation) the keys must name the transformed audio
+    (e.g. a hash of the audio's sha256 and the transformation), and ``uri`` be a cache of its
+    own, so untransformed and transformed features never share a key. ``uri`` must be the
+    cache of ``feature_set`` (:func:`cache_uri`).
+
     Returns the cached features of every source that has them, and what this call extracted
     (its ``failures`` are never cached, so a later run tries those clips again).
     """
-    cache = load(uri)
+    cache = load(uri, feature_set)
     todo = [key for key in sources if key not in cache.index]
     fresh: list[pd.DataFrame] = []
     failures: dict[Hashable, str] = {}
@@ -84,7 +94,9 @@ def extract_missing(
             if progress:
                 progress(offset + done, len(todo))
 
-        result = extract_files(batch, progress=overall)
+        result = extract_files(
+            batch, progress=overall, transform=transform, feature_set=feature_set
+        )
         failures.update(result.failures)
         if len(result.features):
             append(uri, result.features)

@@ -128,14 +128,16 @@ def extract_features(
     workers: int | None = None,
     progress: Progress | None = None,
     deadline: float | None = None,
+    feature_set: str = features.DEFAULT_FEATURE_SET,
 ) -> features.ExtractionResult:
-    """Features of many signals at once; one signal is done in the calling thread (no pool)."""
+    """Features (of ``feature_set``) of many signals at once; one signal is done in the calling
+    thread (no pool)."""
     if len(signals) != 1:
-        return features.extract_batch(signals, workers, progress, deadline)
+        return features.extract_batch(signals, workers, progress, deadline, feature_set)
     ((key, samples),) = signals.items()
-    names = list(features.feature_names())
+    names = list(features.feature_names(feature_set))
     try:
-        row = features.extract_one(samples)
+        row = features.extract_one(samples, feature_set)
     except ValueError as exc:
         empty = pd.DataFrame(columns=names, dtype=np.float32)
         return features.ExtractionResult(empty, {key: str(exc)})
@@ -156,6 +158,10 @@ def analyze_many(
 ) -> list[Analysis]:
     """Classify many recordings with one feature batch and one model call.
 
+    Features are of the bundle's feature set. Each recording's windows are one recording for
+    a bundle that normalises per recording
+    (:mod:`vocalbaby.normalisation`); a recording of one window is normalised on its own.
+
     ``progress(done, total)`` counts feature extractions (non-silent windows). Past
     ``deadline`` (:func:`time.monotonic`) the work stops with
     :class:`vocalbaby.features.DeadlineExceeded`.
@@ -168,14 +174,14 @@ def analyze_many(
         if not w.silent
     ]
     signals = {k: plans[i][0][j].samples for k, (i, j) in enumerate(keys)}
-    extracted = extract_features(signals, workers, progress, deadline)
+    extracted = extract_features(signals, workers, progress, deadline, bundle.feature_set)
     table = extracted.features
+    owner = np.array([keys[k][0] for k in table.index], dtype=int)
     proba = (
-        bundle.predict_proba(table)
+        bundle.predict_proba(table, recordings=owner)
         if len(table)
         else pd.DataFrame(index=table.index, columns=bundle.classes, dtype=np.float32)
     )
-    owner = np.array([keys[k][0] for k in table.index], dtype=int)
     segment = pd.Index([keys[k][1] for k in table.index], dtype=int, name="segment")
     table, proba = table.set_axis(segment, axis=0), proba.set_axis(segment, axis=0)
     failures: dict[int, dict[int, str]] = {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,11 +21,20 @@ import pandas as pd
 import xgboost as xgb
 
 from vocalbaby import storage
-from vocalbaby.features import extractor_config
+from vocalbaby.features import (
+    DEFAULT_FEATURE_SET,
+    FEATURE_SETS,
+    extractor_config,
+    feature_names,
+)
+from vocalbaby.normalisation import RecordingNormalisation
 
 BOOSTER_FILE, IMPUTER_FILE, BUNDLE_FILE = "booster.json", "imputer.json", "bundle.json"
 LATEST_POINTER = "latest.json"
 FORMAT_VERSION = 1
+
+
+Recordings = Sequence[Hashable] | pd.Series | None
 
 
 class ModelError(RuntimeError):
@@ -42,34 +52,46 @@ class ModelBundle:
     feature_config: dict[str, object] = field(default_factory=extractor_config)
     metadata: dict[str, object] = field(default_factory=dict)
     temperature: float = 1.0  # probability calibration (1: none); never changes the argmax
+    normalisation: RecordingNormalisation | None = None  # per-recording, before imputation
+
+    @property
+    def feature_set(self) -> str:
+        """The openSMILE feature set the model was trained on (serving extracts the same)."""
+        return str(self.feature_config.get("feature_set", DEFAULT_FEATURE_SET))
 
     @property
     def version(self) -> str:
         """The bundle's version string (set when it is trained)."""
         return str(self.metadata.get("version", "unversioned"))
 
-    def _matrix(self, features: pd.DataFrame) -> np.ndarray:
+    def _matrix(self, features: pd.DataFrame, recordings: Recordings = None) -> np.ndarray:
         missing = [c for c in self.feature_names if c not in features.columns]
         if missing:
             raise ModelError(f"missing feature column(s): {missing[:10]} ({len(missing)} in all)")
         frame = features[self.feature_names]
         if not all(pd.api.types.is_numeric_dtype(t) for t in frame.dtypes):
             frame = frame.apply(pd.to_numeric, errors="coerce")
+        if self.normalisation is not None:
+            frame = self.normalisation.apply(frame, recordings)
         values = frame.to_numpy(dtype=np.float64)
         values = np.where(np.isnan(values), self.medians.to_numpy(dtype=np.float64), values)
         return values.astype(np.float32)
 
-    def predict_proba(self, features: pd.DataFrame) -> pd.DataFrame:
-        """Class probabilities, one row per input row, columns in :attr:`classes` order."""
-        proba = np.asarray(self.booster.inplace_predict(self._matrix(features)))
+    def predict_proba(self, features: pd.DataFrame, recordings: Recordings = None) -> pd.DataFrame:
+        """Class probabilities, one row per input row, columns in :attr:`classes` order.
+
+        ``recordings`` names each row's recording, for a bundle with per-recording
+        :attr:`normalisation` (``None``: every row is a recording of its own); others ignore it.
+        """
+        proba = np.asarray(self.booster.inplace_predict(self._matrix(features, recordings)))
         proba = proba.reshape(len(features), -1)
         if self.temperature != 1.0:
             proba = apply_temperature(proba, self.temperature)
         return pd.DataFrame(proba, index=features.index, columns=self.classes)
 
-    def predict(self, features: pd.DataFrame) -> pd.Series:
+    def predict(self, features: pd.DataFrame, recordings: Recordings = None) -> pd.Series:
         """The most probable class of each row."""
-        return self.predict_proba(features).idxmax(axis=1).rename("label")
+        return self.predict_proba(features, recordings).idxmax(axis=1).rename("label")
 
     def save(self, uri: str | os.PathLike[str]) -> str:
         """Write the bundle's files under ``uri`` (a folder or S3 prefix) and return ``uri``."""
@@ -83,6 +105,7 @@ class ModelBundle:
             "feature_config": self.feature_config,
             "metadata": self.metadata,
             "temperature": self.temperature,
+            "normalisation": self.normalisation.to_dict() if self.normalisation else None,
         }
         storage.write_bytes(storage.join(uri, BUNDLE_FILE), _dumps(manifest))
         return uri
@@ -108,7 +131,19 @@ class ModelBundle:
             feature_config=manifest["feature_config"],
             metadata=manifest["metadata"],
             temperature=float(manifest.get("temperature", 1.0)),
+            normalisation=RecordingNormalisation.from_dict(manifest["normalisation"])
+            if manifest.get("normalisation")
+            else None,
         )
+
+
+def extractor_config_for(names: Sequence[str]) -> dict[str, object]:
+    """The extractor configuration of the feature set whose names are ``names`` (the default
+    set's for columns of no known set, e.g. toy features in tests)."""
+    for name in FEATURE_SETS:
+        if list(names) == list(feature_names(name)):
+            return extractor_config(name)
+    return extractor_config()
 
 
 def apply_temperature(proba: np.ndarray, temperature: float) -> np.ndarray:

@@ -30,6 +30,8 @@ KEYS = (
     "dataset_uri",
     "dataset_hash",
     "synthetic_demo_data",
+    "trained_corpora",
+    "generalisation",
     "git_commit",
     "packages",
     "evaluated",
@@ -48,7 +50,9 @@ def build(
     """The card of ``bundle``: its provenance, and its test-split evaluation when there is one.
 
     ``evaluation`` is the ``model_evaluation`` asset's value (or its ``evaluation.json``);
-    ``source`` says where the bundle was read from (a folder or ``s3://`` prefix). Every key of
+    ``source`` says where the bundle was read from (a folder or ``s3://`` prefix).
+    ``generalisation`` is the leave-one-corpus-out headline the bundle was trained with
+    (:func:`vocalbaby.generalisation.headline`), empty for a bundle trained without it. Every key of
     :data:`KEYS` is always present; an unknown value is an empty string or mapping (BentoML's
     metadata has no null).
     """
@@ -65,6 +69,8 @@ def build(
         "dataset_uri": str(meta.get("dataset_uri") or ""),
         "dataset_hash": str(meta.get("dataset_hash") or ""),
         "synthetic_demo_data": bool(meta.get("synthetic_demo_data", False)),
+        "trained_corpora": list(meta.get("trained_corpora") or []),
+        "generalisation": dict(meta.get("generalisation") or {}),
         "git_commit": str(meta.get("git_commit") or ""),
         "packages": dict(meta.get("packages") or {}),
         "evaluated": evaluation is not None,
@@ -97,3 +103,45 @@ def _without_nulls(value: object) -> object:
     if isinstance(value, list | tuple):
         return [_without_nulls(v) for v in value]
     return "" if value is None else value
+
+
+def training_data(meta: Mapping[str, object]) -> dict[str, object]:
+    """What a model learned from, as users are told (``/model_info``, ``vocalbaby evaluate``):
+    its corpora, whether they were only the SYNTHETIC demo set, and its recipe's
+    leave-one-corpus-out figure (empty when none was measured). ``meta`` is a bundle's metadata
+    or its model card."""
+    return {
+        "corpora": list(meta.get("trained_corpora") or []),
+        "synthetic_demo_data_only": bool(meta.get("synthetic_demo_data", False)),
+        "leave_one_corpus_out": dict(meta.get("generalisation") or {}),
+    }
+
+
+def describe_training_data(meta: Mapping[str, object]) -> str:
+    """:func:`training_data` as two lines of text."""
+    found = training_data(meta)
+    corpora = ", ".join(found["corpora"]) or "unknown corpora"
+    synthetic = (
+        " (SYNTHETIC demo data only: a pipeline demo, not a model of real infant audio)"
+        if found["synthetic_demo_data_only"]
+        else ""
+    )
+    loco = found["leave_one_corpus_out"]
+    if not loco.get("pooled_uar"):
+        return f"Trained on: {corpora}{synthetic}\nLeave-one-corpus-out: not measured"
+    uar = loco["pooled_uar"]
+    level = round(100 * float(loco.get("level") or 0.95))
+    text = (
+        f"Leave-one-corpus-out UAR {uar['estimate']:.3f} ({level}% CI {uar['low']:.3f}-"
+        f"{uar['high']:.3f}) over held-out {', '.join(loco.get('held_out') or [])}"
+    )
+    difference = loco.get("vs_compare_recipe")
+    if difference:
+        text += f"; minus the ComParE recipe: {difference['estimate']:+.3f}"
+    worst = loco.get("lowest_real_recall")
+    if worst:
+        text += (
+            f"; lowest real-corpus recall: {worst['class']} {worst['recall']:.2f} "
+            f"on {worst['corpus']}"
+        )
+    return f"Trained on: {corpora}{synthetic}\n{text}"

@@ -78,6 +78,18 @@ MIN_SHARE = 0.09  # floor of a class's share (BabbleCor has 1.4 % laughing)
 CORPORA = ("synth-A", "synth-B", "synth-C")
 PEAK = 0.95
 
+
+def is_synthetic_corpus(corpus: str) -> bool:
+    """Whether ``corpus`` names a corpus of the synthetic demo set."""
+    return corpus in CORPORA
+
+
+def synthetic_only(corpora: list[str], demo: bool = False) -> bool:
+    """Whether data of these corpora is only synthetic: the demo set (``demo``), or corpora
+    that are all synthetic demo corpora."""
+    return demo or (bool(corpora) and all(map(is_synthetic_corpus, corpora)))
+
+
 _TIME = np.arange(N_SAMPLES) / SAMPLE_RATE
 _BLOCK = 64  # samples per formant-coefficient update (4 ms)
 _TABLE_SIZE = 4096  # wavetable points over two source periods

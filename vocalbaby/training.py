@@ -26,7 +26,8 @@ from sklearn.utils.class_weight import compute_sample_weight
 from vocalbaby import provenance
 from vocalbaby.labels import CLASSES
 from vocalbaby.metrics import uar
-from vocalbaby.model import ModelBundle
+from vocalbaby.model import ModelBundle, extractor_config_for
+from vocalbaby.normalisation import RecordingNormalisation
 
 DEFAULT_PARAMS: dict[str, float | int] = {
     "max_depth": 4,
@@ -52,6 +53,7 @@ class TrainingSet:
     medians: pd.Series
     synthetic: np.ndarray
     weights: np.ndarray | None = None
+    normalisation: RecordingNormalisation | None = None
 
     def class_counts(self, synthetic: bool | None = None) -> dict[str, int]:
         """Rows per class: all, only original (``False``) or only synthetic (``True``) rows."""
@@ -82,13 +84,24 @@ def oversample(
 
 
 def prepare(
-    features: pd.DataFrame, labels: pd.Series, seed: int = 0, balance: Balance = "smote"
+    features: pd.DataFrame,
+    labels: pd.Series,
+    seed: int = 0,
+    balance: Balance = "smote",
+    recordings: pd.Series | None = None,
+    prior_clips: float | None = None,
 ) -> TrainingSet:
     """Impute with training medians, then balance the classes: the training set of one fit.
 
     ``balance``: ``"smote"`` oversamples (the pipeline's choice), ``"weights"`` keeps the rows and
-    weights each class inversely to its size, ``"none"`` keeps the rows as they are.
+    weights each class inversely to its size, ``"none"`` keeps the rows as they are. With
+    ``prior_clips``, features are first normalised per recording (``recordings``: each row's
+    recording, e.g. its child; see :mod:`vocalbaby.normalisation`).
     """
+    normalisation = None
+    if prior_clips is not None:
+        normalisation = RecordingNormalisation.fit(features, prior_clips)
+        features = normalisation.apply(features, recordings)
     medians = features.median().fillna(0.0)
     imputed = features.fillna(medians).reset_index(drop=True)
     labels = labels.reset_index(drop=True)
@@ -98,7 +111,12 @@ def prepare(
         synthetic = np.zeros(len(labels), bool)
     weights = compute_sample_weight("balanced", labels) if balance == "weights" else None
     return TrainingSet(
-        imputed.reset_index(drop=True), labels.reset_index(drop=True), medians, synthetic, weights
+        imputed.reset_index(drop=True),
+        labels.reset_index(drop=True),
+        medians,
+        synthetic,
+        weights,
+        normalisation,
     )
 
 
@@ -134,7 +152,14 @@ def fit(
         num_boost_round=int(params["num_boost_round"]),
     )
     names = list(training_set.features.columns)
-    return ModelBundle(booster, training_set.medians.reindex(names), list(CLASSES), names)
+    return ModelBundle(
+        booster,
+        training_set.medians.reindex(names),
+        list(CLASSES),
+        names,
+        feature_config=extractor_config_for(names),
+        normalisation=training_set.normalisation,
+    )
 
 
 def train(
@@ -144,9 +169,13 @@ def train(
     seed: int = 0,
     n_jobs: int = 1,
     balance: Balance = "smote",
+    recordings: pd.Series | None = None,
+    prior_clips: float | None = None,
 ) -> ModelBundle:
-    """Prepare (impute + balance, SMOTE by default) and fit in one call."""
-    return fit(prepare(features, labels, seed, balance), params, seed, n_jobs)
+    """Prepare (normalise per recording when asked, impute, balance: SMOTE by default) and fit
+    in one call."""
+    prepared = prepare(features, labels, seed, balance, recordings, prior_clips)
+    return fit(prepared, params, seed, n_jobs)
 
 
 def grouped_folds(
@@ -173,14 +202,26 @@ Fit = Callable[[pd.DataFrame, pd.Series, pd.Series, Params], Predictor]
 children out themselves)."""
 
 
-def xgboost_fit(seed: int = 0, n_jobs: int = 1, balance: Balance = "smote") -> Fit:
+def xgboost_fit(
+    seed: int = 0, n_jobs: int = 1, balance: Balance = "smote", prior_clips: float | None = None
+) -> Fit:
     """The pipeline's recipe as a :data:`Fit`: imputation, ``balance`` (SMOTE by default) and
-    XGBoost; parameters not given keep :data:`DEFAULT_PARAMS`."""
+    XGBoost; parameters not given keep :data:`DEFAULT_PARAMS`. With ``prior_clips``, features
+    are normalised per recording (the fit's ``groups``) first."""
 
     def fit(
         features: pd.DataFrame, labels: pd.Series, groups: pd.Series, params: Params
     ) -> Predictor:
-        return train(features, labels, DEFAULT_PARAMS | dict(params), seed, n_jobs, balance)
+        return train(
+            features,
+            labels,
+            DEFAULT_PARAMS | dict(params),
+            seed,
+            n_jobs,
+            balance,
+            groups if prior_clips is not None else None,
+            prior_clips,
+        )
 
     return fit
 

@@ -23,6 +23,7 @@ from vocalbaby_assets.assets import (
     drift,
     evaluation,
     features,
+    generalisation,
     ingestion,
     registry,
     training,
@@ -36,7 +37,17 @@ from vocalbaby_assets.resources import (
 from vocalbaby_assets.schedules import nightly_drift
 from vocalbaby_assets.sensors import annotations_sensor, prediction_log_sensor
 
-MODULES = (annotations, ingestion, features, training, evaluation, comparison, registry, drift)
+MODULES = (
+    annotations,
+    ingestion,
+    features,
+    training,
+    evaluation,
+    comparison,
+    generalisation,
+    registry,
+    drift,
+)
 ASSETS = load_assets_from_modules(MODULES)
 ASSET_CHECKS = load_asset_checks_from_modules(MODULES)
 

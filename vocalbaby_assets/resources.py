@@ -14,13 +14,13 @@ import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from dagster import ConfigurableResource, FilesystemIOManager
 from dagster_aws.s3 import S3Resource
 from pydantic import Field
 
-from vocalbaby import locations, storage
+from vocalbaby import features, locations, storage
 from vocalbaby.locations import Locations
 from vocalbaby.model import ModelBundle
 from vocalbaby.model_card import MODEL_NAME
@@ -46,6 +46,11 @@ class VocalBabySettings(ConfigurableResource):
         ge=0.0,
         le=1.0,
         description="How much the synthetic classes overlap (1: like real recordings).",
+    )
+    feature_set: Literal["eGeMAPSv02", "ComParE_2016"] = Field(
+        default="eGeMAPSv02",
+        description="openSMILE functionals the model is trained on (vocalbaby.features."
+        "FEATURE_SETS); the bundle records it and serving extracts the same.",
     )
     optuna_storage: str | None = Field(
         default=None,
@@ -111,6 +116,7 @@ def settings_from_env(env: Mapping[str, str] = os.environ, **overrides: Any) -> 
         "optuna_storage": env.get("VOCALBABY_OPTUNA_STORAGE") or None,
         "pushgateway_url": env.get("VOCALBABY_PUSHGATEWAY_URL") or None,
         "io_manager_uri": env.get("VOCALBABY_IO_MANAGER_URI") or None,
+        "feature_set": env.get("VOCALBABY_FEATURE_SET") or features.DEFAULT_FEATURE_SET,
     }
     return VocalBabySettings(**values | {k: v for k, v in overrides.items() if v is not None})
 

@@ -11,7 +11,17 @@ import pandas as pd
 import typer
 from tqdm import tqdm
 
-from vocalbaby import audio, dataset, evaluation, features, inference, metrics, splits, synthetic
+from vocalbaby import (
+    audio,
+    dataset,
+    evaluation,
+    features,
+    inference,
+    metrics,
+    model_card,
+    splits,
+    synthetic,
+)
 from vocalbaby.annotation import formats
 from vocalbaby.dataset import AUDIO_SUFFIXES
 from vocalbaby.labels import CLASSES
@@ -85,10 +95,18 @@ def evaluate(
     table = extracted.features
     truth = manifest.set_index("clip_id").loc[table.index, "label"]
     children = splits.groups(manifest).set_axis(manifest["clip_id"]).loc[table.index]
-    predicted = bundle.predict(table)
+    predicted = bundle.predict(table, children)
     result = evaluation.with_intervals(metrics.report(truth, predicted), truth, predicted, children)
-    result |= {"model_version": bundle.version, "dataset": dataset_uri}
-    typer.echo(json.dumps(result, indent=2) if as_json else metrics.format_text(result))
+    result |= {
+        "model_version": bundle.version,
+        "dataset": dataset_uri,
+        "training_data": model_card.training_data(bundle.metadata),
+    }
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        typer.echo(metrics.format_text(result))
+        typer.echo(model_card.describe_training_data(bundle.metadata))
 
 
 PROBABILITY_COLUMNS = list(CLASSES)

@@ -139,6 +139,7 @@ def _summarise(evaluation: dict, settings: VocalBabySettings) -> None:
     gate = evaluation["gate"]
     verdict = "PASSED" if gate["passed"] else "FAILED: " + "; ".join(gate["reasons"])
     typer.echo(f"\ngate ({len(gate['criteria'])} criteria): {verdict}")
+    typer.echo("\n" + model_card.describe_training_data(model.ModelBundle.load(bundle).metadata))
     typer.echo(json.dumps({"uar": report["uar"], "model_version": evaluation["model_version"]}))
 
 

@@ -54,7 +54,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from vocalbaby import features, inference
+from vocalbaby import features, inference, model_card
 from vocalbaby.model import ModelBundle
 from vocalbaby_service import auth, model_store, telemetry
 from vocalbaby_service.admission import Admission
@@ -124,9 +124,9 @@ def _prediction_log(bundle: ModelBundle) -> PredictionLog | None:
 
 def _check_extractor(bundle: ModelBundle) -> None:
     """Refuse to serve a model trained on features this server would compute differently."""
-    serving = features.extractor_config()
+    serving = features.extractor_config(bundle.feature_set)
     differ = [k for k in CHECKED_EXTRACTOR_KEYS if bundle.feature_config.get(k) != serving[k]]
-    if differ or list(bundle.feature_names) != list(features.feature_names()):
+    if differ or list(bundle.feature_names) != list(features.feature_names(bundle.feature_set)):
         raise RuntimeError(
             f"model features do not match this server's extractor ({differ or 'feature names'}): "
             f"model {bundle.feature_config}, server {serving}"
@@ -193,7 +193,11 @@ class VocalBaby:
 
     @bentoml.api(batchable=True, max_batch_size=MAX_FEATURE_ROWS, max_latency_ms=1000)
     def predict_features(self, rows: list[FeatureRow]) -> list[dict[str, Any]]:  # type: ignore[valid-type]
-        """Classify rows of the 88 named eGeMAPS features: a label and probabilities each."""
+        """Classify rows of the 88 named eGeMAPS features: a label and probabilities each.
+
+        Rows from several requests are batched together, so for a model that normalises per
+        recording each row is a recording of its own (uploads to ``/predict``: one file, one
+        recording)."""
         if not rows:
             return []
         table = pd.DataFrame(
@@ -220,7 +224,9 @@ class VocalBaby:
         ]
 
     def model_info(self) -> dict[str, Any]:
-        """The model being served: tag, version, metrics, classes, features, extractor."""
+        """The model being served: tag, version, metrics, what it was trained on (its corpora,
+        whether only synthetic demo data, its leave-one-corpus-out figure), classes, features,
+        extractor."""
         meta = self.stored.info.metadata
         return {
             "tag": str(self.stored.tag),
@@ -228,6 +234,7 @@ class VocalBaby:
             "created": self.stored.info.creation_time.isoformat(),
             "metrics": meta.get("metrics", {}),
             "metadata": meta,
+            "training_data": model_card.training_data(meta),
             "classes": self.bundle.classes,
             "feature_names": self.bundle.feature_names,
             "extractor_config": self.bundle.feature_config,

@@ -10,7 +10,7 @@ from dagster import build_asset_context
 
 from tests.evaluation.test_report import self_contained
 from tests.pipeline.conftest import check_results, metadata
-from vocalbaby import comparison, splits, training
+from vocalbaby import comparison, model_card, splits, synthetic, training
 from vocalbaby.model import ModelBundle
 from vocalbaby_assets.assets.evaluation import EvaluationConfig, model_evaluation, uar_gate
 from vocalbaby_assets.resources import VocalBabySettings
@@ -128,3 +128,28 @@ def test_a_degraded_model_fails_the_gate_and_is_not_promoted(trained, tmp_path) 
     assert not check.passed and "UAR" in check.description
     assert not (tmp_path / "models" / "latest.json").exists()
     assert (tmp_path / "models" / "degraded" / "report.html").exists()
+
+
+def test_loco_on_the_demo_set_is_labelled_synthetic_and_recorded_in_the_bundle(trained) -> None:
+    settings, result = trained
+    meta = metadata(result, "leave_one_corpus_out")
+    assert meta["synthetic_demo_data"] is True
+    assert set(meta["synthetic_held_out"]) == set(meta["held_out"]) == set(synthetic.CORPORA)
+    assert "(synthetic)" in meta["table"]
+    bundle = ModelBundle.load(Path(settings.artifacts_uri, "models"))
+    splits_ = result.output_for_node("data_splits")
+    fitted = splits_.loc[splits_["split"].isin(["train", "valid"]), "clip_id"]
+    raw = result.output_for_node("raw_clips")
+    corpora = sorted(raw.loc[raw["clip_id"].isin(fitted), "corpus"].unique())
+    assert bundle.metadata["trained_corpora"] == corpora
+    assert bundle.metadata["synthetic_demo_data"] is True
+    loco = bundle.metadata["generalisation"]
+    assert loco["pooled_uar"]["estimate"] == pytest.approx(meta["loco_uar"])
+    assert bundle.metadata["recipe"] == result.output_for_node("leave_one_corpus_out")["recipe"]
+    assert (bundle.normalisation is not None) == (
+        bundle.metadata["recipe"]["normalise_prior_clips"] is not None
+    )
+    card = model_card.build(bundle)
+    assert card["generalisation"]["held_out"] == sorted(synthetic.CORPORA)
+    assert card["generalisation"]["chosen_by"].startswith("pooled LOCO UAR")
+    assert "SYNTHETIC demo data only" in model_card.describe_training_data(card)

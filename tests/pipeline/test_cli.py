@@ -24,8 +24,16 @@ def test_evaluate_prints_uar_per_class_metrics_and_confusion_matrix(trained, dem
     assert set(report["per_class"]) == {"canonical", "non_canonical", "crying", "laughing", "junk"}
     assert sum(map(sum, report["confusion_matrix"])) == 300
     assert report["uar"] > 0.6
+    training_data = report["training_data"]
+    assert training_data["synthetic_demo_data_only"] is True
+    corpora = training_data["corpora"]  # those of the train + valid children
+    assert corpora and set(corpora) <= {"synth-A", "synth-B", "synth-C"}
+    loco = training_data["leave_one_corpus_out"]
+    assert loco["held_out"] == loco["synthetic_held_out"] == ["synth-A", "synth-B", "synth-C"]
     text = runner.invoke(app, ["evaluate", "--dataset", str(demo_dataset), "--model", models])
     assert "UAR" in text.stdout and "confusion matrix" in text.stdout
+    assert f"Trained on: {', '.join(corpora)} (SYNTHETIC demo data only" in text.stdout
+    assert f"Leave-one-corpus-out UAR {loco['pooled_uar']['estimate']:.3f}" in text.stdout
 
 
 def test_evaluate_uses_the_current_model_from_the_artifacts_folder(

@@ -47,7 +47,11 @@ def register_model(data_dir: Path, rounds: int | None = None, seed: int = 0) -> 
         params["num_boost_round"] = rounds
     bundle = training.train(table.features, labels, params, seed=seed)
     bundle.metadata.update(
-        version=f"local-{len(manifest)}-{seed}", dataset_uri=str(data_dir), params=params
+        version=f"local-{len(manifest)}-{seed}",
+        dataset_uri=str(data_dir),
+        params=params,
+        synthetic_demo_data=True,
+        trained_corpora=sorted(manifest["corpus"].dropna().unique()),
     )
     card = model_card.build(bundle, source=str(data_dir))
     return ModelRegistry().register(bundle, card, {"stage": "test"})

@@ -13,7 +13,7 @@ import soundfile as sf
 from scipy.signal import resample_poly
 
 from tests.service.conftest import TOKEN, Service
-from vocalbaby import audio, features, model_card
+from vocalbaby import audio, features, model_card, synthetic
 from vocalbaby.labels import CLASSES
 
 
@@ -148,6 +148,11 @@ def test_model_info(alive: Service) -> None:
     assert info["version"] == info["metadata"]["version"]
     assert set(info["metadata"]) == set(model_card.KEYS), "the card, however it was registered"
     assert info["metadata"]["evaluated"] is False and info["metrics"] == {}
+    assert info["training_data"] == {
+        "corpora": list(synthetic.CORPORA),
+        "synthetic_demo_data_only": True,
+        "leave_one_corpus_out": {},
+    }
     assert info["classes"] == list(CLASSES)
     assert info["feature_names"] == list(features.feature_names())
     assert info["extractor_config"]["feature_set"] == "eGeMAPSv02"

@@ -36,11 +36,13 @@ def bundle():
 class FixedModel:
     """A stand-in model that returns given probability rows, in order."""
 
+    feature_set = features.DEFAULT_FEATURE_SET
+
     def __init__(self, rows: list[list[float]]) -> None:
         self.classes = list(CLASSES)
         self.rows = rows
 
-    def predict_proba(self, table: pd.DataFrame) -> pd.DataFrame:
+    def predict_proba(self, table: pd.DataFrame, recordings: object = None) -> pd.DataFrame:
         return pd.DataFrame(self.rows[: len(table)], index=table.index, columns=self.classes)
 
 

@@ -266,3 +266,10 @@ def test_difficulty_is_part_of_the_determinism_and_checked(tmp_path: Path) -> No
     assert any(easy[n] != hard.get(n) for n in easy if n.endswith(".wav"))
     with pytest.raises(ValueError, match="difficulty must be between 0 and 1"):
         synthetic.generate(tmp_path / "c", clips=10, difficulty=1.5)
+
+
+def test_data_is_synthetic_only_when_every_corpus_is_a_demo_corpus() -> None:
+    assert synthetic.synthetic_only(list(synthetic.CORPORA))
+    assert not synthetic.synthetic_only(["synth-A", "donateacry"])
+    assert not synthetic.synthetic_only([])
+    assert synthetic.synthetic_only([], demo=True)

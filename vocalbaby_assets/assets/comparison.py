@@ -7,12 +7,12 @@ import pandas as pd
 from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
 from pydantic import Field
 
-from vocalbaby import baselines, comparison, plots, report, splits, storage
+from vocalbaby import baselines, comparison, plots, report, splits
 from vocalbaby_assets.metadata import png_markdown, table_markdown
+from vocalbaby_assets.report_files import note, write_reports
 from vocalbaby_assets.resources import VocalBabySettings
 
 GROUP = "evaluation"
-NOTE = "SYNTHETIC demo data, not real infant audio."
 
 
 class ComparisonConfig(Config):
@@ -38,18 +38,6 @@ class LearningCurveConfig(Config):
         default=[0.1, 0.25, 0.5],
         description="Shares of each fold's training children (at least two children).",
     )
-
-
-def _write(settings: VocalBabySettings, name: str, files: dict[str, bytes]) -> dict[str, str]:
-    """Store ``name.<ext>`` files under ``<artifacts>/reports`` and return their URIs."""
-    uris = {ext: storage.join(settings.locations.reports, f"{name}.{ext}") for ext in files}
-    for ext, data in files.items():
-        storage.write_bytes(uris[ext], data)
-    return uris
-
-
-def _note(settings: VocalBabySettings) -> str:
-    return NOTE if settings.is_demo else ""
 
 
 @asset(group_name=GROUP)
@@ -92,13 +80,13 @@ def model_comparison(
     )
     shown = table.drop(columns=["fraction", "train_children"]).set_index("model")
     sections = [("Pooled out-of-fold UAR (95% CI)", [about, shown, png])]
-    uris = _write(
+    uris = write_reports(
         settings,
         "model_comparison",
         {
             "csv": shown.to_csv().encode(),
             "png": png,
-            "html": report.render("VocalBaby model comparison", sections, _note(settings)).encode(),
+            "html": report.render("VocalBaby model comparison", sections, note(settings)).encode(),
         },
     )
     context.log.info(f"model comparison in {time.perf_counter() - started:.0f} s: {uris['html']}")
@@ -166,14 +154,14 @@ def learning_curve(
     png = plots.learning_curve_png(curve)
     wide = curve.pivot(index="model", columns="fraction", values="uar")
     sections = [("UAR against training children (pooled out-of-fold, 95% CI)", [png, curve])]
-    uris = _write(
+    uris = write_reports(
         settings,
         "learning_curve",
         {
             "csv": curve.to_csv(index=False).encode(),
             "json": json.dumps(json.loads(curve.to_json(orient="records")), indent=2).encode(),
             "png": png,
-            "html": report.render("VocalBaby learning curve", sections, _note(settings)).encode(),
+            "html": report.render("VocalBaby learning curve", sections, note(settings)).encode(),
         },
     )
     context.log.info(f"learning curve in {time.perf_counter() - started:.0f} s: {uris['html']}")

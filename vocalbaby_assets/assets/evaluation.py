@@ -121,14 +121,14 @@ def model_evaluation(
     groupings = evaluation.attributes(raw_clips.set_index("clip_id").loc[test_x.index])
     found = evaluation.assess(
         test_y,
-        vocalbaby_model.predict_proba(test_x),
+        vocalbaby_model.predict_proba(test_x, test_groups),
         test_groups,
         groupings,
         config.bootstrap,
         config.seed,
     )
     raw_model = dataclasses.replace(vocalbaby_model, temperature=1.0)
-    uncalibrated = evaluation.reliability(raw_model.predict_proba(test_x), test_y)
+    uncalibrated = evaluation.reliability(raw_model.predict_proba(test_x, test_groups), test_y)
     result = found["metrics"]
     predicted = _baselines(clip_features, data_splits, test_x)
     reports = {name: metrics.report(test_y, p) for name, p in predicted.items()}

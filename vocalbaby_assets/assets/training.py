@@ -6,7 +6,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
 from pydantic import Field
 
-from vocalbaby import evaluation, provenance, splits, training
+from vocalbaby import augmentation, evaluation, provenance, splits, synthetic, training
 from vocalbaby.model import ModelBundle
 from vocalbaby.plots import optimisation_history_png
 from vocalbaby_assets.metadata import counts_markdown, png_markdown, table_markdown
@@ -23,18 +23,48 @@ class SeedConfig(Config):
 
 @asset(group_name=GROUP)
 def training_set(
-    config: SeedConfig, clip_features: pd.DataFrame, data_splits: pd.DataFrame
+    config: SeedConfig,
+    settings: VocalBabySettings,
+    raw_clips: pd.DataFrame,
+    clip_features: pd.DataFrame,
+    data_splits: pd.DataFrame,
+    leave_one_corpus_out: dict,
 ) -> Output[training.TrainingSet]:
-    """train + valid clips, median-imputed and balanced with SMOTE: what the final model sees.
+    """train + valid clips in the variant of the recipe ``leave_one_corpus_out`` chose: with
+    augmented copies of these clips (noise from their own junk clips) and/or normalised per
+    recording (child) when chosen; median-imputed and balanced with SMOTE. What the final
+    model sees.
 
-    SMOTE runs after splitting and never touches the test split.
+    Augmentation and SMOTE run after splitting and never touch the test split.
     """
-    features, labels, _ = splits.select(clip_features, data_splits, ("train", "valid"))
-    prepared = training.prepare(features, labels, config.seed)
+    recipe = leave_one_corpus_out["recipe"]
+    features, labels, groups = splits.select(clip_features, data_splits, ("train", "valid"))
+    original = len(labels)
+    if recipe["augmentation"]:
+        extra = augmentation.training_copies(
+            raw_clips.set_index("clip_id"),
+            groups,
+            augmentation.cache_uri(settings.path("feature_cache"), settings.feature_set),
+            augmentation.AugmentationConfig.from_dict(recipe["augmentation"]),
+            feature_set=settings.feature_set,
+        )
+        features, labels, groups = (
+            pd.concat([a, b])
+            for a, b in zip((features, labels, groups), extra(features.index), strict=True)
+        )
+    prepared = training.prepare(
+        features,
+        labels,
+        config.seed,
+        recordings=groups,
+        prior_clips=recipe["normalise_prior_clips"],
+    )
     return Output(
         prepared,
         metadata={
             "rows": len(prepared.labels),
+            "augmented_rows": len(labels) - original,
+            "recipe": MetadataValue.json(recipe),
             "synthetic_rows": int(prepared.synthetic.sum()),
             "class_counts": counts_markdown(
                 {"original": prepared.class_counts(False), "after_smote": prepared.class_counts()}
@@ -118,16 +148,22 @@ class ModelConfig(SeedConfig):
 
 
 def _calibration(
-    clip_features: pd.DataFrame, data_splits: pd.DataFrame, params: dict, seed: int
+    clip_features: pd.DataFrame,
+    data_splits: pd.DataFrame,
+    params: dict,
+    seed: int,
+    prior_clips: float | None,
 ) -> evaluation.Calibration:
     """A temperature fitted on valid predictions of the same recipe trained on train only.
 
     The final model also learns from valid, so its own valid predictions are not held out.
     """
-    train_x, train_y, _ = splits.select(clip_features, data_splits, ("train",))
-    valid_x, valid_y, _ = splits.select(clip_features, data_splits, ("valid",))
-    held_out = training.train(train_x, train_y, params, seed, n_jobs=2)
-    return evaluation.calibrate(held_out.predict_proba(valid_x), valid_y)
+    train_x, train_y, train_g = splits.select(clip_features, data_splits, ("train",))
+    valid_x, valid_y, valid_g = splits.select(clip_features, data_splits, ("valid",))
+    held_out = training.train(
+        train_x, train_y, params, seed, n_jobs=2, recordings=train_g, prior_clips=prior_clips
+    )
+    return evaluation.calibrate(held_out.predict_proba(valid_x, valid_g), valid_y)
 
 
 @asset(group_name=GROUP)
@@ -141,20 +177,27 @@ def vocalbaby_model(
     raw_clips: pd.DataFrame,
     clip_features: pd.DataFrame,
     data_splits: pd.DataFrame,
+    leave_one_corpus_out: dict,
 ) -> Output[ModelBundle]:
     """XGBoost refit on train + valid with the best parameters, saved as a model bundle.
 
     With ``calibrate``, a temperature fitted on the valid split is stored in the bundle when it
-    lowers the expected calibration error there (it never changes a prediction's class).
+    lowers the expected calibration error there (it never changes a prediction's class). The
+    bundle records the corpora it was trained on and the recipe's leave-one-corpus-out figure
+    (``generalisation``), which the model card, ``/model_info`` and ``vocalbaby evaluate`` show.
     """
     params = tuned_hyperparameters["params"]
     bundle = training.fit(training_set, params, config.seed, n_jobs=2)
+    prior = training_set.normalisation.prior_clips if training_set.normalisation else None
     calibration = (
-        _calibration(clip_features, data_splits, params, config.seed) if config.calibrate else None
+        _calibration(clip_features, data_splits, params, config.seed, prior)
+        if config.calibrate
+        else None
     )
     if calibration:
         bundle.temperature = calibration.temperature
         context.log.info(f"calibration on valid: {calibration.as_dict()}")
+    corpora = _corpora(raw_clips, data_splits)
     created = datetime.now(UTC)
     dataset_hash = provenance.frame_hash(raw_clips[["clip_id", "label", "sha256"]])
     version = f"{created:%Y%m%dT%H%M%SZ}-{dataset_hash[:8]}"
@@ -166,7 +209,10 @@ def vocalbaby_model(
         "calibration": calibration.as_dict() if calibration else None,
         "dataset_hash": dataset_hash,
         "dataset_uri": source_dataset["uri"],
-        "synthetic_demo_data": source_dataset["synthetic"],
+        "synthetic_demo_data": synthetic.synthetic_only(corpora, bool(source_dataset["synthetic"])),
+        "trained_corpora": corpora,
+        "generalisation": leave_one_corpus_out["headline"],
+        "recipe": leave_one_corpus_out["recipe"],
         "training_rows": len(training_set.labels),
         "class_counts": training_set.class_counts(False),
         "git_commit": provenance.git_commit(),
@@ -183,8 +229,19 @@ def vocalbaby_model(
             "temperature": bundle.temperature,
             "calibration": MetadataValue.json(calibration.as_dict() if calibration else {}),
             "top_features": table_markdown(_top_features(bundle)),
+            "synthetic_demo_data": bundle.metadata["synthetic_demo_data"],
+            "trained_corpora": MetadataValue.json(bundle.metadata["trained_corpora"]),
+            "recipe": MetadataValue.json(leave_one_corpus_out["recipe"]),
+            "loco_uar": leave_one_corpus_out["headline"]["pooled_uar"]["estimate"],
         },
     )
+
+
+def _corpora(raw_clips: pd.DataFrame, data_splits: pd.DataFrame) -> list[str]:
+    """The corpora of the clips the model is fit on (train + valid)."""
+    fitted = data_splits.loc[data_splits["split"].isin(["train", "valid"]), "clip_id"]
+    corpora = raw_clips.loc[raw_clips["clip_id"].isin(fitted), "corpus"].dropna()
+    return sorted(corpora.astype(str).unique())
 
 
 def _top_features(bundle: ModelBundle, n: int = 15) -> pd.DataFrame:
