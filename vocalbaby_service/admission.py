@@ -13,8 +13,9 @@
    been classifying audio while busy (:class:`Throughput`, measured, so it follows a slow or
    shared machine), the audio admitted plus this request's would not be done by its deadline.
    A request is always admitted when nothing else is, so no valid request is refused forever.
-   Heavy requests (at least ``heavy_audio_s`` of audio) hold at most half the turns, so small
-   ones always find a turn free.
+   These checks apply to heavy requests (at least ``heavy_audio_s`` of audio), which also hold
+   at most half the turns, so small ones always find a turn free. The measured rate credits a
+   request's audio when it is done, so it errs low (refusing more) while long requests run.
 
 Bad requests are checked and refused in stage 1's slot without ever waiting for a work turn.
 """
@@ -125,21 +126,20 @@ class Admission:
         """Hold a work turn for a request of ``audio_s`` seconds of audio; raises the 503
         :class:`RequestError` when its cost does not fit or no turn comes before ``deadline``
         (a :func:`time.monotonic` value)."""
-        if self._audio_s and self._audio_s + audio_s > self.max_audio_s:
+        heavy = audio_s >= self.heavy_audio_s
+        if heavy and self._audio_s and self._audio_s + audio_s > self.max_audio_s:
             raise busy(
                 f"{self._audio_s:.0f} s of audio already in progress, at most "
                 f"{self.max_audio_s:g} s at once; retry later"
             )
         rate = self.throughput.rate()
         left_s = deadline - time.monotonic()
-        if self._audio_s and rate and (self._audio_s + audio_s) / rate > left_s:
+        if heavy and self._audio_s and rate and (self._audio_s + audio_s) / rate > left_s:
             raise busy(
                 f"{self._audio_s:.0f} s of audio already in progress: at the {rate:.0f} s of audio "
                 f"per second measured, this request would not be done by its deadline; retry later"
             )
-        semaphores = [self._turns]
-        if audio_s >= self.heavy_audio_s:
-            semaphores.insert(0, self._heavy_turns)
+        semaphores = [self._heavy_turns, self._turns] if heavy else [self._turns]
         self._audio_s += audio_s
         self._waiting += 1
         taken: list[asyncio.Semaphore] = []

@@ -427,6 +427,7 @@ def test_work_that_the_measured_rate_cannot_finish_by_its_deadline_is_refused() 
 
     assert answers[0] == answers[2] == "ok"
     assert "would not be done by its deadline" in answers[1]
+    assert asyncio.run(_turns(admission, [3000, 0.4], deadline_s=0.1)) == ["ok", "ok"]  # small
 
 
 def test_work_beyond_the_audio_budget_is_refused_at_once() -> None:
