@@ -254,16 +254,8 @@ def pooled_scores(
             (predictions["fraction"] == fraction) & (predictions["model"] == reference)
         ]
         if len(base) and name != reference:
-            if not (base["group"].to_numpy() == part["group"].to_numpy()).all():
-                raise ValueError(f"{name} and {reference} did not predict the same clips")
-            diff = evaluation.paired_difference(
-                part["label"],
-                part["prediction"],
-                base["prediction"].to_numpy(),
-                part["group"],
-                n_boot=n_boot,
-                level=level,
-                seed=seed,
+            diff = evaluation.paired_against(
+                part, base, "group", n_boot=n_boot, level=level, seed=seed
             )
             row |= {
                 "vs_reference": diff["estimate"],

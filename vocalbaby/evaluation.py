@@ -118,6 +118,30 @@ def paired_difference(
     return _interval(point, boot, level) | {"n_groups": len(a), "level": level}
 
 
+def paired_against(
+    predictions: pd.DataFrame,
+    reference: pd.DataFrame,
+    same_clips: str,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> Interval:
+    """:func:`paired_difference` of two models' prediction tables (``label``, ``prediction``,
+    ``group`` columns, rows in the same order); raises ``ValueError`` unless their
+    ``same_clips`` columns agree row by row."""
+    if not (reference[same_clips].to_numpy() == predictions[same_clips].to_numpy()).all():
+        raise ValueError("the two models did not predict the same clips")
+    return paired_difference(
+        predictions["label"],
+        predictions["prediction"],
+        reference["prediction"].to_numpy(),
+        predictions["group"],
+        n_boot=n_boot,
+        level=level,
+        seed=seed,
+    )
+
+
 # --- calibration -------------------------------------------------------------------------------
 
 

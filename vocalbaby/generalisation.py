@@ -191,16 +191,8 @@ def _scores(
         "vs_compare_recipe": None,
     }
     if base is not None:
-        if not (base["clip_id"].to_numpy() == part["clip_id"].to_numpy()).all():
-            raise ValueError("the recipes did not predict the same clips")
-        row["vs_compare_recipe"] = evaluation.paired_difference(
-            part["label"],
-            part["prediction"],
-            base["prediction"].to_numpy(),
-            part["group"],
-            n_boot=n_boot,
-            level=level,
-            seed=seed,
+        row["vs_compare_recipe"] = evaluation.paired_against(
+            part, base, "clip_id", n_boot=n_boot, level=level, seed=seed
         )
     return row
 
