@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import signal
 
-from vocalbaby import audio, feature_cache, storage
+from vocalbaby import audio, feature_cache
 from vocalbaby.audio import SAMPLE_RATE
 from vocalbaby.features import DEFAULT_FEATURE_SET
 
@@ -203,8 +203,9 @@ def variants(
 
 
 def cache_uri(root: str, feature_set: str = DEFAULT_FEATURE_SET) -> str:
-    """The cache of augmented copies' features under ``root`` (apart from the clips' own)."""
-    return feature_cache.cache_uri(storage.join(root, "augmented"), feature_set)
+    """The cache of augmented copies' features under ``root`` (a folder of its own, apart from
+    the clips' feature cache, which is another pipeline stage's output)."""
+    return feature_cache.cache_uri(root, feature_set)
 
 
 def extract(

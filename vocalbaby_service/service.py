@@ -60,7 +60,7 @@ from vocalbaby_service import auth, model_store, telemetry
 from vocalbaby_service.admission import Admission
 from vocalbaby_service.errors import RETRY_AFTER_S, FileProblem, RequestError, refuse_files
 from vocalbaby_service.limits import Limits
-from vocalbaby_service.memory import fix_mmap_threshold
+from vocalbaby_service.memory import keep_memory_bounded
 from vocalbaby_service.middleware import DEADLINE_KEY, Gatekeeper
 from vocalbaby_service.prediction_log import PredictionLog, Records
 from vocalbaby_service.row_limit import RowLimit
@@ -162,7 +162,7 @@ class VocalBaby:
     model_ref = bentoml.models.BentoModel(MODEL_TAG)  # declares the model: packed by `build`
 
     def __init__(self) -> None:
-        fix_mmap_threshold()  # see vocalbaby_service.memory
+        keep_memory_bounded()  # see vocalbaby_service.memory
         self.bundle, self.stored = model_store.load(MODEL_TAG)
         _check_extractor(self.bundle)
         self.bundle.booster.set_param({"nthread": 1})  # requests already run in parallel

@@ -69,7 +69,7 @@ def leave_one_corpus_out(
     extra = augmentation.training_copies(
         manifest,
         groups,
-        augmentation.cache_uri(settings.path("feature_cache"), settings.feature_set),
+        augmentation.cache_uri(settings.path("augmented_cache"), settings.feature_set),
         config.augmentation_config(),
         progress=progress_logger(context.log, "augmented copies"),
         feature_set=settings.feature_set,

@@ -44,7 +44,7 @@ def training_set(
         extra = augmentation.training_copies(
             raw_clips.set_index("clip_id"),
             groups,
-            augmentation.cache_uri(settings.path("feature_cache"), settings.feature_set),
+            augmentation.cache_uri(settings.path("augmented_cache"), settings.feature_set),
             augmentation.AugmentationConfig.from_dict(recipe["augmentation"]),
             feature_set=settings.feature_set,
         )
