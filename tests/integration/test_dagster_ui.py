@@ -88,7 +88,7 @@ def test_code_location_loads_with_every_asset_and_check(webserver) -> None:
         "vocalbaby_model", "model_evaluation", "bento_model",
         "reference_features", "production_batches", "drift_report",
         "model_comparison", "learning_curve", "annotated_clips", "source_dataset",
-        "drift_calibration",
+        "drift_calibration", "leave_one_corpus_out",
     }  # fmt: skip
     checks = {
         c["name"]: c["blocking"] for n in nodes.values() for c in n["assetChecksOrError"]["checks"]

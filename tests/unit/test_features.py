@@ -63,9 +63,12 @@ def test_real_clips_load_and_give_finite_features(real_dev) -> None:
     assert crying["F0semitoneFrom27.5Hz_sma3nz_amean"].median() > 0
 
 
-def _live_engines() -> int:
+def _live_engines(feature_set: str = features.DEFAULT_FEATURE_SET) -> int:
+    """Engines of ``feature_set`` alive in this process (other tests make other sets' engines)."""
     gc.collect()
-    return sum(isinstance(o, features._Engine) for o in gc.get_objects())
+    return sum(
+        isinstance(o, features._Engine) and o.feature_set == feature_set for o in gc.get_objects()
+    )
 
 
 def test_engines_stay_bounded_under_concurrent_callers() -> None:

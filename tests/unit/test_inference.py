@@ -151,7 +151,7 @@ def test_many_recordings_share_one_batch_and_keep_their_rows(bundle) -> None:
 
 
 def test_a_clip_whose_features_fail_reports_the_error(bundle, monkeypatch) -> None:
-    def fail(samples: np.ndarray) -> np.ndarray:
+    def fail(samples: np.ndarray, *_: object) -> np.ndarray:
         raise ValueError("openSMILE produced no functionals")
 
     monkeypatch.setattr(features, "extract_one", fail)
