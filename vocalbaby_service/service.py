@@ -27,11 +27,13 @@ Environment:
   :mod:`vocalbaby_service.prediction_log`).
 - ``VOCALBABY_MAX_*``: request limits (see :mod:`vocalbaby_service.limits`).
 
-Concurrency: one worker process by default, running ``VOCALBABY_MAX_CONCURRENT`` requests at once
-(``threads``; openSMILE and XGBoost release the GIL); every request's windows go to the one
-process-wide pool of feature-extraction threads, a few at a time, so a small request is not
-held up behind a long one. More processes (a model copy each; measured no better per CPU second
-on 2 cores): ``BENTOML_CONFIG_OPTIONS="services.vocalbaby.workers=2"``.
+Concurrency: one worker process by default. ``/predict`` and ``/predict_zip`` are async: an
+upload is checked in a small thread pool as soon as it has arrived, then waits for one of
+``VOCALBABY_MAX_CONCURRENT`` work turns (see :mod:`vocalbaby_service.admission`) and is decoded
+and classified in a worker thread (openSMILE and XGBoost release the GIL); every request's
+windows go to the one process-wide pool of feature-extraction threads, a few at a time, so a
+small request is not held up behind a long one. More processes (a model copy each; measured no
+better per CPU second on 2 cores): ``BENTOML_CONFIG_OPTIONS="services.vocalbaby.workers=2"``.
 """
 
 from __future__ import annotations
@@ -85,7 +87,6 @@ ENDPOINTS = ("/predict", "/predict_zip", "/predict_features", "/model_info")
 MAX_FEATURE_ROWS = 512  # rows of one /predict_features request (413 beyond), and its batch size
 TIMEOUT_MARGIN_S = 5  # BentoML's own timeout is later, so the service's deadline answers first
 CHECKED_EXTRACTOR_KEYS = ("feature_set", "feature_level", "sample_rate", "num_features")
-TIMEOUT_S = LIMITS.request_timeout_s
 ADMISSION = Admission(LIMITS.max_concurrent, LIMITS.max_queued, LIMITS.max_audio_in_flight_s)
 CHECKS = anyio.CapacityLimiter(4)  # threads checking uploads (cheap: file headers)
 WORK = anyio.CapacityLimiter(LIMITS.max_concurrent)  # threads decoding and classifying
@@ -258,7 +259,8 @@ class VocalBaby:
         try:
             refusal(ctx.request)
             uploads, seconds = await anyio.to_thread.run_sync(check, limiter=CHECKS)
-            deadline = ctx.request.scope.get(DEADLINE_KEY) or time.monotonic() + TIMEOUT_S
+            scope = ctx.request.scope
+            deadline = scope.get(DEADLINE_KEY) or time.monotonic() + LIMITS.request_timeout_s
             async with ADMISSION.turn(seconds, deadline):
                 analyses = await anyio.to_thread.run_sync(
                     self._classify, uploads, deadline, limiter=WORK
