@@ -1,8 +1,8 @@
 """A peer service built the way the original VocalBaby served, for ``benchmarks/serve.py``.
 
 Per uploaded file: save it to a temporary file, ``opensmile.Smile.process_file`` (a new
-openSMILE engine per call), impute missing features with the training medians, XGBoost. The
-same model as the service (``VOCALBABY_MODEL_TAG`` from ``BENTOML_HOME``), on Starlette and
+openSMILE engine per call), then the model bundle's own imputation and classifier. The same
+model as the service (``VOCALBABY_MODEL_TAG`` from ``BENTOML_HOME``), on Starlette and
 uvicorn (what FastAPI runs on), one process:
 
     VOCALBABY_MODEL_TAG=vocalbaby:latest python -m uvicorn benchmarks.seed_peer:app --port 3100
@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import opensmile
-import xgboost as xgb
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -28,16 +27,14 @@ from vocalbaby_service import model_store
 
 BUNDLE, _ = model_store.load(os.environ.get("VOCALBABY_MODEL_TAG") or model_store.DEFAULT_TAG)
 SMILE = opensmile.Smile(feature_set=features.FEATURE_SET, feature_level=features.FEATURE_LEVEL)
-MEDIANS = BUNDLE.medians[BUNDLE.feature_names].to_numpy(np.float32)
 
 
 def classify(name: str, data: bytes) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder, Path(name).name or "upload.wav")
         path.write_bytes(data)
-        row = SMILE.process_file(str(path))[BUNDLE.feature_names].to_numpy(np.float32)
-    row = np.where(np.isnan(row), MEDIANS, row)
-    proba = BUNDLE.booster.predict(xgb.DMatrix(row))[0]
+        row = SMILE.process_file(str(path))
+    proba = BUNDLE.predict_proba(row).to_numpy()[0]
     return {
         "file": name,
         "label": BUNDLE.classes[int(np.argmax(proba))],

@@ -23,10 +23,13 @@ import pandas as pd
 
 from vocalbaby import baselines, comparison, evaluation, training
 from vocalbaby.labels import CLASSES
+from vocalbaby.model import LINEAR_SVM, XGBOOST
 from vocalbaby.synthetic import is_synthetic_corpus
 from vocalbaby.training import Params
 
 REFERENCE = comparison.REFERENCE  # the pipeline's recipe: XGBoost (SMOTE)
+LINEAR = "linear SVM (SMOTE)"
+FAMILIES = (XGBOOST, LINEAR_SVM)  # in order of preference: XGBoost unless the SVM earns it
 NO_CORPUS = "(no corpus)"
 MIN_CORPORA = 2
 
@@ -50,33 +53,48 @@ class Recipe:
 @dataclass(frozen=True)
 class Options:
     """A variant of the pipeline's recipe: augmented training copies, per-recording
-    normalisation (``prior_clips``, see :mod:`vocalbaby.normalisation`)."""
+    normalisation (``prior_clips``, see :mod:`vocalbaby.normalisation`), and the model family
+    (XGBoost, or a linear SVM with its ``C`` chosen on each training part)."""
 
     augment: bool = False
     prior_clips: float | None = None
+    family: str = XGBOOST
 
     @property
     def name(self) -> str:
         """The variant's name in tables (the plain recipe is :data:`REFERENCE`)."""
-        parts = [REFERENCE] + (["augmented"] if self.augment else [])
+        parts = [REFERENCE if self.family == XGBOOST else LINEAR]
+        parts += ["augmented"] if self.augment else []
         if self.prior_clips is not None:
             parts.append(f"normalised per recording (prior {self.prior_clips:g})")
         return " + ".join(parts)
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready fields and the name."""
-        return {"name": self.name, "augment": self.augment, "prior_clips": self.prior_clips}
+        return {
+            "name": self.name,
+            "augment": self.augment,
+            "prior_clips": self.prior_clips,
+            "family": self.family,
+        }
+
+    def fit(self, seed: int, n_jobs: int) -> training.Fit:
+        """This variant's fit (its parameters come with the recipe)."""
+        if self.family == LINEAR_SVM:
+            return training.linear_fit(seed, self.prior_clips)
+        return training.xgboost_fit(seed, n_jobs, prior_clips=self.prior_clips)
 
 
 def recipes(
     params: Params, seed: int = 0, n_jobs: int = 1, options: Sequence[Options] = (Options(),)
 ) -> dict[str, Recipe]:
-    """The pipeline's XGBoost (with ``params``) in each of ``options``, and the ComParE recipe
-    as published (no extra rows, no normalisation: the baseline stays what it is on main)."""
+    """The pipeline's recipe in each of ``options`` (XGBoost with ``params``; a linear SVM
+    chooses its ``C`` on each training part), and the ComParE recipe as published (no extra
+    rows, no normalisation: the baseline stays what it is on main)."""
     found = {
         option.name: Recipe(
-            training.xgboost_fit(seed, n_jobs, prior_clips=option.prior_clips),
-            dict(params),
+            option.fit(seed, n_jobs),
+            dict(params) if option.family == XGBOOST else {},
             uses_extra=option.augment,
             by_recording=option.prior_clips is not None,
         )
@@ -86,11 +104,15 @@ def recipes(
     return found | {baselines.COMPARE_RECIPE: Recipe(compare, {}, uses_extra=False)}
 
 
-def option_grid(augment: bool, prior_clips: float | None) -> list[Options]:
+def option_grid(
+    augment: bool, prior_clips: float | None, families: Sequence[str] = (XGBOOST,)
+) -> list[Options]:
     """The plain recipe, and with augmentation, normalisation (``prior_clips`` given) and both,
-    as far as each is asked for; simplest first."""
+    as far as each is asked for, for each of ``families``; in order of preference (the first
+    family first, then simplest first)."""
     return [
-        Options(a, p)
+        Options(a, p, family)
+        for family in families
         for p in dict.fromkeys([None, prior_clips])
         for a in dict.fromkeys([False, augment])
     ]

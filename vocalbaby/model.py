@@ -1,8 +1,9 @@
-"""The model bundle: median imputer + XGBoost booster + label order + feature names + metadata.
+"""The model bundle: median imputer + classifier + label order + feature names + metadata.
 
-A bundle is a folder (local or ``s3://``) of three JSON files, no pickles:
-``booster.json`` (XGBoost's own format), ``imputer.json`` (per-feature medians) and
-``bundle.json`` (classes, feature names, openSMILE config, training metadata).
+A bundle is a folder (local or ``s3://``) of three JSON files, no pickles: the classifier
+(``booster.json``, an XGBoost booster in XGBoost's own format, or ``linear.json``, a linear SVM,
+see :mod:`vocalbaby.linear`), ``imputer.json`` (per-feature medians) and ``bundle.json``
+(classes, feature names, openSMILE config, training metadata).
 
 >>> bundle = ModelBundle.load("artifacts/models/latest")  # doctest: +SKIP
 >>> bundle.predict_proba(features_frame).columns.tolist()  # doctest: +SKIP
@@ -27,9 +28,14 @@ from vocalbaby.features import (
     extractor_config,
     feature_names,
 )
+from vocalbaby.linear import FAMILY as LINEAR_SVM
+from vocalbaby.linear import LinearClassifier
 from vocalbaby.normalisation import RecordingNormalisation
 
 BOOSTER_FILE, IMPUTER_FILE, BUNDLE_FILE = "booster.json", "imputer.json", "bundle.json"
+LINEAR_FILE = "linear.json"
+XGBOOST = "xgboost"
+FAMILIES = (XGBOOST, LINEAR_SVM)
 LATEST_POINTER = "latest.json"
 FORMAT_VERSION = 1
 
@@ -43,9 +49,10 @@ class ModelError(RuntimeError):
 
 @dataclass
 class ModelBundle:
-    """Everything needed to turn 88 eGeMAPS features into class probabilities."""
+    """Everything needed to turn features into class probabilities: an XGBoost ``booster``, or
+    a ``linear`` SVM in its place (``booster`` is then ``None``)."""
 
-    booster: xgb.Booster
+    booster: xgb.Booster | None
     medians: pd.Series
     classes: list[str]
     feature_names: list[str]
@@ -53,6 +60,12 @@ class ModelBundle:
     metadata: dict[str, object] = field(default_factory=dict)
     temperature: float = 1.0  # probability calibration (1: none); never changes the argmax
     normalisation: RecordingNormalisation | None = None  # per-recording, before imputation
+    linear: LinearClassifier | None = None
+
+    @property
+    def family(self) -> str:
+        """The classifier's model family: ``"xgboost"`` or ``"linear_svm"``."""
+        return LINEAR_SVM if self.linear is not None else XGBOOST
 
     @property
     def feature_set(self) -> str:
@@ -74,8 +87,7 @@ class ModelBundle:
         if self.normalisation is not None:
             frame = self.normalisation.apply(frame, recordings)
         values = frame.to_numpy(dtype=np.float64)
-        values = np.where(np.isnan(values), self.medians.to_numpy(dtype=np.float64), values)
-        return values.astype(np.float32)
+        return np.where(np.isnan(values), self.medians.to_numpy(dtype=np.float64), values)
 
     def predict_proba(self, features: pd.DataFrame, recordings: Recordings = None) -> pd.DataFrame:
         """Class probabilities, one row per input row, columns in :attr:`classes` order.
@@ -83,8 +95,14 @@ class ModelBundle:
         ``recordings`` names each row's recording, for a bundle with per-recording
         :attr:`normalisation` (``None``: every row is a recording of its own); others ignore it.
         """
-        proba = np.asarray(self.booster.inplace_predict(self._matrix(features, recordings)))
-        proba = proba.reshape(len(features), -1)
+        values = self._matrix(features, recordings)
+        if self.linear is not None:
+            found = self.linear.predict_proba(values)
+            proba = np.zeros((len(features), len(self.classes)))
+            proba[:, [self.classes.index(c) for c in self.linear.classes]] = found
+        else:
+            found = self.booster.inplace_predict(values.astype(np.float32))
+            proba = np.asarray(found).reshape(len(features), -1)
         if self.temperature != 1.0:
             proba = apply_temperature(proba, self.temperature)
         return pd.DataFrame(proba, index=features.index, columns=self.classes)
@@ -93,10 +111,25 @@ class ModelBundle:
         """The most probable class of each row."""
         return self.predict_proba(features, recordings).idxmax(axis=1).rename("label")
 
+    def importance(self) -> pd.Series:
+        """Each feature's share of the model's importance (sums to 1), largest first: total
+        split gain for XGBoost, mean absolute weight on 0..1-scaled features for a linear SVM."""
+        if self.linear is not None:
+            found = pd.Series(self.linear.importance(), index=self.feature_names)
+        else:
+            gain = self.booster.get_score(importance_type="total_gain")
+            names = {f"f{i}": name for i, name in enumerate(self.feature_names)}
+            found = pd.Series({names.get(k, k): v for k, v in gain.items()}, dtype=float)
+        return (found / (found.sum() or 1.0)).sort_values(ascending=False)
+
     def save(self, uri: str | os.PathLike[str]) -> str:
         """Write the bundle's files under ``uri`` (a folder or S3 prefix) and return ``uri``."""
         uri = str(uri)
-        storage.write_bytes(storage.join(uri, BOOSTER_FILE), bytes(self.booster.save_raw("json")))
+        if self.linear is not None:
+            storage.write_bytes(storage.join(uri, LINEAR_FILE), _dumps(self.linear.to_dict()))
+        else:
+            raw = bytes(self.booster.save_raw("json"))
+            storage.write_bytes(storage.join(uri, BOOSTER_FILE), raw)
         storage.write_bytes(storage.join(uri, IMPUTER_FILE), _dumps(self.medians.to_dict()))
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -117,8 +150,7 @@ class ModelBundle:
         try:
             manifest = json.loads(storage.read_bytes(storage.join(uri, BUNDLE_FILE)))
             medians = json.loads(storage.read_bytes(storage.join(uri, IMPUTER_FILE)))
-            booster = xgb.Booster()
-            booster.load_model(bytearray(storage.read_bytes(storage.join(uri, BOOSTER_FILE))))
+            booster, classifier = _classifier(uri)
         except FileNotFoundError as exc:
             raise ModelError(f"{uri}: not a model bundle ({exc} missing)") from exc
         if manifest.get("format_version") != FORMAT_VERSION:
@@ -134,7 +166,18 @@ class ModelBundle:
             normalisation=RecordingNormalisation.from_dict(manifest["normalisation"])
             if manifest.get("normalisation")
             else None,
+            linear=classifier,
         )
+
+
+def _classifier(uri: str) -> tuple[xgb.Booster | None, LinearClassifier | None]:
+    """The bundle's XGBoost booster or, when it has none, its linear SVM."""
+    linear_uri = storage.join(uri, LINEAR_FILE)
+    if storage.exists(linear_uri):
+        return None, LinearClassifier.from_dict(json.loads(storage.read_bytes(linear_uri)))
+    booster = xgb.Booster()
+    booster.load_model(bytearray(storage.read_bytes(storage.join(uri, BOOSTER_FILE))))
+    return booster, None
 
 
 def extractor_config_for(names: Sequence[str]) -> dict[str, object]:

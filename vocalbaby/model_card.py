@@ -25,6 +25,7 @@ KEYS = (
     "classes",
     "feature_names",
     "feature_config",
+    "model_family",
     "params",
     "temperature",
     "dataset_uri",
@@ -64,6 +65,7 @@ def build(
         "classes": list(bundle.classes),
         "feature_names": list(bundle.feature_names),
         "feature_config": dict(bundle.feature_config),
+        "model_family": bundle.family,
         "params": dict(meta.get("params") or {}),
         "temperature": float(bundle.temperature),
         "dataset_uri": str(meta.get("dataset_uri") or ""),
@@ -107,10 +109,11 @@ def _without_nulls(value: object) -> object:
 
 def training_data(meta: Mapping[str, object]) -> dict[str, object]:
     """What a model learned from, as users are told (``/model_info``, ``vocalbaby evaluate``):
-    its corpora, whether they were only the SYNTHETIC demo set, and its recipe's
-    leave-one-corpus-out figure (empty when none was measured). ``meta`` is a bundle's metadata
-    or its model card."""
+    its model family, its corpora, whether they were only the SYNTHETIC demo set, and its
+    recipe's leave-one-corpus-out figure (empty when none was measured). ``meta`` is a bundle's
+    metadata or its model card."""
     return {
+        "model_family": str(meta.get("model_family") or "xgboost"),
         "corpora": list(meta.get("trained_corpora") or []),
         "synthetic_demo_data_only": bool(meta.get("synthetic_demo_data", False)),
         "leave_one_corpus_out": dict(meta.get("generalisation") or {}),
@@ -118,7 +121,7 @@ def training_data(meta: Mapping[str, object]) -> dict[str, object]:
 
 
 def describe_training_data(meta: Mapping[str, object]) -> str:
-    """:func:`training_data` as two lines of text."""
+    """:func:`training_data` as three lines of text."""
     found = training_data(meta)
     corpora = ", ".join(found["corpora"]) or "unknown corpora"
     synthetic = (
@@ -126,9 +129,10 @@ def describe_training_data(meta: Mapping[str, object]) -> str:
         if found["synthetic_demo_data_only"]
         else ""
     )
+    head = f"Trained on: {corpora}{synthetic}\nModel family: {found['model_family']}"
     loco = found["leave_one_corpus_out"]
     if not loco.get("pooled_uar"):
-        return f"Trained on: {corpora}{synthetic}\nLeave-one-corpus-out: not measured"
+        return f"{head}\nLeave-one-corpus-out: not measured"
     uar = loco["pooled_uar"]
     level = round(100 * float(loco.get("level") or 0.95))
     text = (
@@ -144,4 +148,4 @@ def describe_training_data(meta: Mapping[str, object]) -> str:
             f"; lowest real-corpus recall: {worst['class']} {worst['recall']:.2f} "
             f"on {worst['corpus']}"
         )
-    return f"Trained on: {corpora}{synthetic}\n{text}"
+    return f"{head}\n{text}"

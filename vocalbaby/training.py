@@ -1,4 +1,5 @@
-"""Training: median imputation, SMOTE on training data only, XGBoost, grouped CV and Optuna.
+"""Training: median imputation, SMOTE on training data only, XGBoost (or a linear SVM), grouped
+CV and Optuna.
 
 SMOTE only ever sees training rows: inside cross-validation it runs within each fold's
 training part, so no synthetic neighbour of a validation clip leaks into its fold.
@@ -24,9 +25,11 @@ from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.utils.class_weight import compute_sample_weight
 
 from vocalbaby import provenance
+from vocalbaby.baselines import COMPARE_C_GRID
 from vocalbaby.labels import CLASSES
+from vocalbaby.linear import LinearClassifier
 from vocalbaby.metrics import uar
-from vocalbaby.model import ModelBundle, extractor_config_for
+from vocalbaby.model import LINEAR_SVM, XGBOOST, ModelBundle, extractor_config_for
 from vocalbaby.normalisation import RecordingNormalisation
 
 DEFAULT_PARAMS: dict[str, float | int] = {
@@ -41,6 +44,7 @@ DEFAULT_PARAMS: dict[str, float | int] = {
 }
 
 Log = Callable[[str], None]
+Params = Mapping[str, float | int]
 Balance = Literal["smote", "weights", "none"]
 
 
@@ -139,43 +143,56 @@ def _booster_params(params: dict[str, float | int], seed: int, n_jobs: int) -> d
 
 
 def fit(
-    training_set: TrainingSet, params: dict[str, float | int], seed: int = 0, n_jobs: int = 1
+    training_set: TrainingSet,
+    params: Params,
+    seed: int = 0,
+    n_jobs: int = 1,
+    family: str = XGBOOST,
 ) -> ModelBundle:
-    """Fit XGBoost on a prepared training set and wrap it with its imputer in a bundle."""
-    target = training_set.labels.map({c: i for i, c in enumerate(CLASSES)}).to_numpy()
-    matrix = xgb.DMatrix(
-        training_set.features.to_numpy(np.float32), label=target, weight=training_set.weights
-    )
-    booster = xgb.train(
-        _booster_params(params, seed, n_jobs),
-        matrix,
-        num_boost_round=int(params["num_boost_round"]),
-    )
+    """Fit XGBoost (``params``: booster parameters) or, with ``family="linear_svm"``, a linear
+    SVM (``params``: its ``C``) on a prepared training set; wrap it with its imputer in a
+    bundle."""
     names = list(training_set.features.columns)
-    return ModelBundle(
-        booster,
+    bundle = ModelBundle(
+        None,
         training_set.medians.reindex(names),
         list(CLASSES),
         names,
         feature_config=extractor_config_for(names),
         normalisation=training_set.normalisation,
     )
+    if family == LINEAR_SVM:
+        bundle.linear = LinearClassifier.fit(
+            training_set.features, training_set.labels, float(params["C"]), seed
+        )
+        return bundle
+    target = training_set.labels.map({c: i for i, c in enumerate(CLASSES)}).to_numpy()
+    matrix = xgb.DMatrix(
+        training_set.features.to_numpy(np.float32), label=target, weight=training_set.weights
+    )
+    bundle.booster = xgb.train(
+        _booster_params(params, seed, n_jobs),
+        matrix,
+        num_boost_round=int(params["num_boost_round"]),
+    )
+    return bundle
 
 
 def train(
     features: pd.DataFrame,
     labels: pd.Series,
-    params: dict[str, float | int],
+    params: Params,
     seed: int = 0,
     n_jobs: int = 1,
     balance: Balance = "smote",
     recordings: pd.Series | None = None,
     prior_clips: float | None = None,
+    family: str = XGBOOST,
 ) -> ModelBundle:
     """Prepare (normalise per recording when asked, impute, balance: SMOTE by default) and fit
-    in one call."""
+    ``family`` in one call."""
     prepared = prepare(features, labels, seed, balance, recordings, prior_clips)
-    return fit(prepared, params, seed, n_jobs)
+    return fit(prepared, params, seed, n_jobs, family)
 
 
 def grouped_folds(
@@ -196,7 +213,6 @@ class Predictor(Protocol):
         """The predicted class of each row."""
 
 
-Params = Mapping[str, float | int]
 Fit = Callable[[pd.DataFrame, pd.Series, pd.Series, Params], Predictor]
 """``fit(features, labels, groups, params)``: a fitted model (``groups`` for fits that hold
 children out themselves)."""
@@ -224,6 +240,46 @@ def xgboost_fit(
         )
 
     return fit
+
+
+def linear_fit(seed: int = 0, prior_clips: float | None = None, folds: int = 4) -> Fit:
+    """A linear SVM as a :data:`Fit`, prepared as the XGBoost recipe is (normalisation when
+    asked, imputation, SMOTE); ``C`` from ``params``, or else chosen on the rows it is given
+    (:func:`choose_c`, grouped by the fit's ``groups``)."""
+
+    def fit(
+        features: pd.DataFrame, labels: pd.Series, groups: pd.Series, params: Params
+    ) -> Predictor:
+        c = params.get("C") or choose_c(features, labels, groups, folds, seed, prior_clips)[0]
+        recordings = groups if prior_clips is not None else None
+        found = {"C": c}
+        return train(features, labels, found, seed, 1, "smote", recordings, prior_clips, LINEAR_SVM)
+
+    return fit
+
+
+def choose_c(
+    features: pd.DataFrame,
+    labels: pd.Series,
+    groups: pd.Series,
+    folds: int = 4,
+    seed: int = 0,
+    prior_clips: float | None = None,
+) -> tuple[float, float]:
+    """The linear SVM's ``C`` (from the ComParE baseline's grid, 1e-5..1) with the best mean
+    child-grouped CV UAR, and that UAR."""
+    scores = {
+        c: float(
+            np.mean(
+                cross_validate(
+                    features, labels, groups, {"C": c}, folds, seed, linear_fit(seed, prior_clips)
+                )
+            )
+        )
+        for c in COMPARE_C_GRID
+    }
+    best = max(scores, key=scores.get)
+    return best, scores[best]
 
 
 def cross_validate(

@@ -104,12 +104,9 @@ def describe(
 
 
 def top_features(bundle: ModelBundle, n: int = TOP_FEATURES) -> list[dict[str, object]]:
-    """The ``n`` features with the largest total gain in the booster's splits."""
-    gain = bundle.booster.get_score(importance_type="total_gain")
-    names = {f"f{i}": name for i, name in enumerate(bundle.feature_names)}
-    total = sum(gain.values()) or 1.0
-    ranked = sorted(gain.items(), key=lambda item: item[1], reverse=True)[:n]
-    return [{"feature": names.get(k, k), "share": round(v / total, 4)} for k, v in ranked]
+    """The ``n`` most important features and their share (:meth:`ModelBundle.importance`)."""
+    ranked = bundle.importance().head(n)
+    return [{"feature": name, "share": round(float(v), 4)} for name, v in ranked.items()]
 
 
 def _calibration(found: dict | None) -> dict[str, object] | None:

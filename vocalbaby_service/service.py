@@ -166,7 +166,8 @@ class VocalBaby:
         keep_memory_bounded()  # see vocalbaby_service.memory
         self.bundle, self.stored = model_store.load(MODEL_TAG)
         _check_extractor(self.bundle)
-        self.bundle.booster.set_param({"nthread": 1})  # requests already run in parallel
+        if self.bundle.booster is not None:
+            self.bundle.booster.set_param({"nthread": 1})  # requests already run in parallel
         meta = self.stored.info.metadata
         self.version = str(
             meta.get("version") or self.bundle.metadata.get("version") or self.stored.tag.version
@@ -225,9 +226,9 @@ class VocalBaby:
         ]
 
     def model_info(self) -> dict[str, Any]:
-        """The model being served: tag, version, metrics, what it was trained on (its corpora,
-        whether only synthetic demo data, its leave-one-corpus-out figure), classes, features,
-        extractor."""
+        """The model being served: tag, version, metrics, what it was trained on (its model
+        family, corpora, whether only synthetic demo data, its leave-one-corpus-out figure),
+        classes, features, extractor."""
         meta = self.stored.info.metadata
         return {
             "tag": str(self.stored.tag),

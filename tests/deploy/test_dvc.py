@@ -13,6 +13,7 @@ import yaml
 from typer.testing import CliRunner
 
 from tests.deploy.tools import REPO, tool
+from vocalbaby.model import ModelBundle
 from vocalbaby_cli.pipeline import app
 
 pytestmark = pytest.mark.slow
@@ -75,7 +76,8 @@ def test_repro_produces_an_evaluated_current_model(repro: Path) -> None:
     models = repro / "artifacts" / "dvc" / "models"
     bundle = Path(json.loads((models / "latest.json").read_text())["uri"])
     bundle = bundle if bundle.is_absolute() else repro / bundle
-    assert (bundle / "booster.json").is_file()
+    classifier = {"xgboost": "booster.json", "linear_svm": "linear.json"}
+    assert (bundle / classifier[ModelBundle.load(bundle).family]).is_file()
     evaluation = json.loads((bundle / "evaluation.json").read_text())
     assert evaluation["gate"]["passed"] and 0 <= evaluation["metrics"]["uar"] <= 1
 

@@ -149,6 +149,7 @@ def test_loco_on_the_demo_set_is_labelled_synthetic_and_recorded_in_the_bundle(t
     assert (bundle.normalisation is not None) == (
         bundle.metadata["recipe"]["normalise_prior_clips"] is not None
     )
+    assert bundle.family == bundle.metadata["recipe"]["family"] == bundle.metadata["model_family"]
     card = model_card.build(bundle)
     assert card["generalisation"]["held_out"] == sorted(synthetic.CORPORA)
     assert card["generalisation"]["chosen_by"].startswith("pooled LOCO UAR")

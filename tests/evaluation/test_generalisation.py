@@ -188,3 +188,30 @@ def test_the_simplest_variant_within_the_margin_of_the_best_is_chosen() -> None:
     assert generalisation.choose(summary(uars), options) == options[1]
     assert generalisation.choose(summary(uars), options, min_gain=0.05) == options[0]
     assert generalisation.choose(summary([0.5, 0.51, 0.2, 0.2]), options) == options[0]
+
+
+def test_each_family_competes_in_every_variant_xgboost_first() -> None:
+    options = generalisation.option_grid(True, 1.0, generalisation.FAMILIES)
+    assert [o.family for o in options] == ["xgboost"] * 4 + ["linear_svm"] * 4
+    assert options[0].name == generalisation.REFERENCE
+    assert options[4].name == generalisation.LINEAR
+    assert options[7].name.startswith(generalisation.LINEAR + " + augmented + normalised")
+    assert len({o.name for o in options}) == 8
+    recipes = generalisation.recipes(FAST, options=options)
+    assert recipes[options[4].name].params == {}  # the SVM chooses its C on each training part
+    assert recipes[options[0].name].params == dict(FAST)
+
+
+def test_a_linear_svm_variant_is_trained_and_predicts_held_out_corpora(shared_signal) -> None:
+    features, labels, groups, corpus = shared_signal
+    units = generalisation.held_out_units(corpus, labels, groups)
+    option = generalisation.Options(family="linear_svm")
+    recipe = generalisation.recipes(FAST, options=[option])[option.name]
+    predictions = generalisation.predict_held_out(
+        features, labels, groups, units, {option.name: recipe}
+    )
+    held = predictions[predictions["unit"] == "C"].set_index("clip_id")
+    model = recipe.fit(features[corpus != "C"], labels[corpus != "C"], groups[corpus != "C"], {})
+    assert model.family == "linear_svm"
+    clips = features[corpus == "C"]
+    assert (held.loc[clips.index, "prediction"] == model.predict(clips).to_numpy()).all()

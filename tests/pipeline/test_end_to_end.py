@@ -67,14 +67,16 @@ def test_bundle_is_written_loadable_and_current(trained) -> None:
     settings, result = trained
     evaluation = result.output_for_node("model_evaluation")
     folder = Path(settings.artifacts_uri, "models", evaluation["model_version"])
+    bundle = ModelBundle.load(Path(settings.artifacts_uri, "models"))
+    classifier = "booster.json" if bundle.family == "xgboost" else "linear.json"
     assert {
-        "booster.json",
+        classifier,
         "bundle.json",
         "imputer.json",
         "evaluation.json",
         "confusion_matrix.png",
     } <= {p.name for p in folder.iterdir()}
-    bundle = ModelBundle.load(Path(settings.artifacts_uri, "models"))
+    assert bundle.family == result.output_for_node("leave_one_corpus_out")["recipe"]["family"]
     assert bundle.version == evaluation["model_version"]
     for key in ("params", "dataset_hash", "git_commit", "packages", "cv_uar"):
         assert key in bundle.metadata

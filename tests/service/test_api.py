@@ -149,6 +149,7 @@ def test_model_info(alive: Service) -> None:
     assert set(info["metadata"]) == set(model_card.KEYS), "the card, however it was registered"
     assert info["metadata"]["evaluated"] is False and info["metrics"] == {}
     assert info["training_data"] == {
+        "model_family": "xgboost",
         "corpora": list(synthetic.CORPORA),
         "synthetic_demo_data_only": True,
         "leave_one_corpus_out": {},

@@ -16,6 +16,7 @@ def test_a_model_of_real_corpora_states_them_and_its_loco_figure() -> None:
     meta = {"trained_corpora": ["donateacry", "esc50", "synth-A"], "generalisation": LOCO}
     found = model_card.training_data(meta)
     assert found == {
+        "model_family": "xgboost",
         "corpora": ["donateacry", "esc50", "synth-A"],
         "synthetic_demo_data_only": False,
         "leave_one_corpus_out": LOCO,
@@ -23,6 +24,7 @@ def test_a_model_of_real_corpora_states_them_and_its_loco_figure() -> None:
     text = model_card.describe_training_data(meta)
     assert text.splitlines() == [
         "Trained on: donateacry, esc50, synth-A",
+        "Model family: xgboost",
         "Leave-one-corpus-out UAR 0.520 (95% CI 0.470-0.560) over held-out donateacry, esc50, "
         "synth-A; minus the ComParE recipe: -0.073; lowest real-corpus recall: junk 0.30 on "
         "esc50",
@@ -34,3 +36,8 @@ def test_the_demo_model_is_labelled_synthetic_only_and_a_missing_figure_said_so(
     assert "SYNTHETIC demo data only" in text
     assert text.endswith("Leave-one-corpus-out: not measured")
     assert model_card.training_data({})["corpora"] == []
+
+
+def test_a_linear_svm_says_so() -> None:
+    text = model_card.describe_training_data({"model_family": "linear_svm"})
+    assert text.splitlines()[1] == "Model family: linear_svm"

@@ -5,7 +5,7 @@ import time
 
 import pandas as pd
 from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from vocalbaby import augmentation, baselines, generalisation, report, splits, synthetic
 from vocalbaby_assets.metadata import table_markdown
@@ -25,12 +25,26 @@ class GeneralisationConfig(Config):
     normalise_prior_clips: float | None = Field(
         default=1.0, ge=0, description="Per-recording normalisation to try (None: not tried)."
     )
+    families: list[str] = Field(
+        default=list(generalisation.FAMILIES),
+        min_length=1,
+        description="Model families to compete, in order of preference: 'xgboost' (the tuned "
+        "parameters) and 'linear_svm' (C chosen on each training part).",
+    )
     folds: int = Field(
         default=4, ge=2, description="Grouped folds of recordings for clips without a corpus."
     )
     bootstrap: int = Field(default=1000, ge=100, description="Child resamples of the intervals.")
     seed: int = 0
     n_jobs: int = Field(default=2, ge=1, description="XGBoost threads per fit.")
+
+    @field_validator("families")
+    @classmethod
+    def _known(cls, families: list[str]) -> list[str]:
+        unknown = sorted(set(families) - set(generalisation.FAMILIES))
+        if unknown:
+            raise ValueError(f"unknown model families {unknown}; known: {generalisation.FAMILIES}")
+        return families
 
     def augmentation_config(self) -> augmentation.AugmentationConfig:
         """The augmentation tried (and used by the final model when chosen)."""
@@ -47,11 +61,12 @@ def leave_one_corpus_out(
     tuned_hyperparameters: dict,
     source_dataset: dict,
 ) -> Output[dict]:
-    """Each corpus held out in turn: the pipeline's recipe (tuned parameters) and the ComParE
-    recipe trained on the other corpora, scored on the held-out one (clips without a corpus:
-    grouped folds of recordings). The recipe competes plain, with augmented training copies,
-    normalised per recording, and both; with two or more corpora the simplest variant within
-    two points of the best pooled LOCO UAR is ``chosen``, and ``training_set`` trains the final
+    """Each corpus held out in turn: the pipeline's recipe and the ComParE recipe trained on the
+    other corpora, scored on the held-out one (clips without a corpus: grouped folds of
+    recordings). The recipe competes as XGBoost (tuned parameters) and as a linear SVM, each
+    plain, with augmented training copies, normalised per recording, and both; with two or more
+    corpora the first variant (XGBoost first, simplest first) within two points of the best
+    pooled LOCO UAR is ``chosen``, and ``training_set`` and ``vocalbaby_model`` train the final
     model with it.
 
     Per corpus and class: recall and UAR with child-bootstrap intervals, paired UAR difference
@@ -65,7 +80,9 @@ def leave_one_corpus_out(
     units = generalisation.held_out_units(
         manifest["corpus"], labels, groups, config.folds, config.seed
     )
-    options = generalisation.option_grid(config.augment_copies > 0, config.normalise_prior_clips)
+    options = generalisation.option_grid(
+        config.augment_copies > 0, config.normalise_prior_clips, config.families
+    )
     extra = augmentation.training_copies(
         manifest,
         groups,
@@ -98,6 +115,7 @@ def leave_one_corpus_out(
         else "default (fewer than two corpora)",
     }
     recipe = {
+        "family": chosen.family,
         "augmentation": config.augmentation_config().as_dict() if chosen.augment else None,
         "normalise_prior_clips": chosen.prior_clips,
     }

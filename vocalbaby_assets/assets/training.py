@@ -1,4 +1,5 @@
-"""SMOTE-resampled training set, Optuna-tuned hyperparameters and the refit XGBoost bundle."""
+"""SMOTE-resampled training set, tuned hyperparameters (XGBoost by Optuna, the linear SVM's C by
+grid) and the final model bundle, in the family ``leave_one_corpus_out`` chose."""
 
 from datetime import UTC, datetime
 
@@ -7,7 +8,7 @@ from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
 from pydantic import Field
 
 from vocalbaby import augmentation, evaluation, provenance, splits, synthetic, training
-from vocalbaby.model import ModelBundle
+from vocalbaby.model import LINEAR_SVM, XGBOOST, ModelBundle
 from vocalbaby.plots import optimisation_history_png
 from vocalbaby_assets.metadata import counts_markdown, png_markdown, table_markdown
 from vocalbaby_assets.resources import VocalBabySettings
@@ -92,7 +93,8 @@ def tuned_hyperparameters(
     clip_features: pd.DataFrame,
     data_splits: pd.DataFrame,
 ) -> Output[dict]:
-    """XGBoost parameters maximising child-grouped CV UAR on the train split (seeded TPE).
+    """XGBoost parameters maximising child-grouped CV UAR on the train split (seeded TPE), and
+    the linear SVM's ``C`` (``linear_params``) from the ComParE baseline's grid by the same CV.
 
     SMOTE runs inside each fold; unpromising trials are pruned after a fold by the median rule.
     The study persists (SQLite under local artifacts, or ``optuna_storage``). Its name is a
@@ -120,12 +122,22 @@ def tuned_hyperparameters(
     )
     if result.resumed_trials:
         context.log.info(f"resumed {study}: {result.resumed_trials} trials were already done")
+    c, linear_uar = training.choose_c(features, labels, group_ids, config.folds, config.seed)
+    context.log.info(f"linear SVM: C={c:g}, CV UAR {linear_uar:.3f}")
     trials = result.trials
     return Output(
-        {"params": result.best_params, "cv_uar": result.best_uar, "study": study},
+        {
+            "params": result.best_params,
+            "cv_uar": result.best_uar,
+            "study": study,
+            "linear_params": {"C": c},
+            "linear_cv_uar": linear_uar,
+        },
         metadata={
             "cv_uar": result.best_uar,
             "best_params": MetadataValue.json(result.best_params),
+            "linear_svm_c": c,
+            "linear_svm_cv_uar": linear_uar,
             "trials": len(trials),
             "pruned_trials": int((trials["state"] == "PRUNED").sum()),
             "study": study,
@@ -153,6 +165,7 @@ def _calibration(
     params: dict,
     seed: int,
     prior_clips: float | None,
+    family: str,
 ) -> evaluation.Calibration:
     """A temperature fitted on valid predictions of the same recipe trained on train only.
 
@@ -161,7 +174,14 @@ def _calibration(
     train_x, train_y, train_g = splits.select(clip_features, data_splits, ("train",))
     valid_x, valid_y, valid_g = splits.select(clip_features, data_splits, ("valid",))
     held_out = training.train(
-        train_x, train_y, params, seed, n_jobs=2, recordings=train_g, prior_clips=prior_clips
+        train_x,
+        train_y,
+        params,
+        seed,
+        n_jobs=2,
+        recordings=train_g,
+        prior_clips=prior_clips,
+        family=family,
     )
     return evaluation.calibrate(held_out.predict_proba(valid_x, valid_g), valid_y)
 
@@ -179,18 +199,20 @@ def vocalbaby_model(
     data_splits: pd.DataFrame,
     leave_one_corpus_out: dict,
 ) -> Output[ModelBundle]:
-    """XGBoost refit on train + valid with the best parameters, saved as a model bundle.
+    """The chosen family (XGBoost, or a linear SVM) refit on train + valid with its tuned
+    parameters, saved as a model bundle.
 
     With ``calibrate``, a temperature fitted on the valid split is stored in the bundle when it
     lowers the expected calibration error there (it never changes a prediction's class). The
     bundle records the corpora it was trained on and the recipe's leave-one-corpus-out figure
     (``generalisation``), which the model card, ``/model_info`` and ``vocalbaby evaluate`` show.
     """
-    params = tuned_hyperparameters["params"]
-    bundle = training.fit(training_set, params, config.seed, n_jobs=2)
+    family = leave_one_corpus_out["recipe"].get("family", XGBOOST)
+    params = tuned_hyperparameters["linear_params" if family == LINEAR_SVM else "params"]
+    bundle = training.fit(training_set, params, config.seed, n_jobs=2, family=family)
     prior = training_set.normalisation.prior_clips if training_set.normalisation else None
     calibration = (
-        _calibration(clip_features, data_splits, params, config.seed, prior)
+        _calibration(clip_features, data_splits, params, config.seed, prior, family)
         if config.calibrate
         else None
     )
@@ -204,8 +226,9 @@ def vocalbaby_model(
     bundle.metadata = {
         "version": version,
         "created": created.isoformat(),
+        "model_family": family,
         "params": params,
-        "cv_uar": tuned_hyperparameters["cv_uar"],
+        "cv_uar": tuned_hyperparameters["linear_cv_uar" if family == LINEAR_SVM else "cv_uar"],
         "calibration": calibration.as_dict() if calibration else None,
         "dataset_hash": dataset_hash,
         "dataset_uri": source_dataset["uri"],
@@ -225,6 +248,7 @@ def vocalbaby_model(
         metadata={
             "version": version,
             "bundle_uri": uri,
+            "model_family": family,
             "params": MetadataValue.json(params),
             "temperature": bundle.temperature,
             "calibration": MetadataValue.json(calibration.as_dict() if calibration else {}),
@@ -245,9 +269,4 @@ def _corpora(raw_clips: pd.DataFrame, data_splits: pd.DataFrame) -> list[str]:
 
 
 def _top_features(bundle: ModelBundle, n: int = 15) -> pd.DataFrame:
-    gain = pd.Series(bundle.booster.get_score(importance_type="gain"), dtype=float)
-    gain.index = [
-        bundle.feature_names[int(k[1:])] if k.startswith("f") and k[1:].isdigit() else k
-        for k in gain.index
-    ]
-    return gain.sort_values(ascending=False).head(n).to_frame("gain")
+    return bundle.importance().head(n).to_frame("share of importance")
