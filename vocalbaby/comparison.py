@@ -31,6 +31,7 @@ from vocalbaby import baselines, evaluation, training
 from vocalbaby.training import Param, Params, Predictor
 
 REFERENCE = "xgboost (SMOTE)"
+LINEAR = "linear SVM (SMOTE)"  # the pipeline's other family (vocalbaby.linear)
 Build = Callable[[int], training.Fit]  # seed -> fit(features, labels, groups, params)
 
 
@@ -110,6 +111,9 @@ CANDIDATES: dict[str, Candidate] = {
     REFERENCE: Candidate(_xgboost("smote"), **XGBOOST),
     "xgboost (no SMOTE)": Candidate(_xgboost("none"), **XGBOOST),
     "xgboost (class weights)": Candidate(_xgboost("weights"), **XGBOOST),
+    LINEAR: Candidate(
+        lambda seed: training.linear_fit(seed), {"C": Param(1e-5, 1.0, log=True)}, {"C": 0.01}
+    ),
     baselines.COMPARE_RECIPE: Candidate(_compare_recipe),
     "random forest": Candidate(
         _random_forest,

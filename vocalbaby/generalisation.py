@@ -28,7 +28,7 @@ from vocalbaby.synthetic import is_synthetic_corpus
 from vocalbaby.training import Params
 
 REFERENCE = comparison.REFERENCE  # the pipeline's recipe: XGBoost (SMOTE)
-LINEAR = "linear SVM (SMOTE)"
+LINEAR = comparison.LINEAR
 FAMILIES = (XGBOOST, LINEAR_SVM)  # in order of preference: XGBoost unless the SVM earns it
 NO_CORPUS = "(no corpus)"
 MIN_CORPORA = 2
@@ -127,6 +127,16 @@ def choose(
     score = {o: models[o.name]["pooled"]["uar"]["estimate"] for o in options}
     best = max(score.values())
     return next(o for o in options if score[o] >= best - min_gain)
+
+
+def tuning_groups(corpus: pd.Series, groups: pd.Series) -> pd.Series:
+    """The groups tuning cross-validates over: with two or more corpora named, each corpus
+    (clips without one keep their recording group), so every fold holds whole corpora out as
+    leave-one-corpus-out does; otherwise the recordings (``groups``)."""
+    named = corpus.astype("string")
+    if named.dropna().nunique() < MIN_CORPORA:
+        return groups
+    return ("corpus:" + named).fillna("recording:" + groups.astype(str)).rename(groups.name)
 
 
 def held_out_units(

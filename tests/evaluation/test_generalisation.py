@@ -215,3 +215,17 @@ def test_a_linear_svm_variant_is_trained_and_predicts_held_out_corpora(shared_si
     assert model.family == "linear_svm"
     clips = features[corpus == "C"]
     assert (held.loc[clips.index, "prediction"] == model.predict(clips).to_numpy()).all()
+
+
+def test_tuning_holds_whole_corpora_out_when_there_are_corpora() -> None:
+    children = pd.Series(["a", "a", "b", "c", "d"], name="group")
+    corpus = pd.Series(["X", "X", "Y", None, "Y"])
+    found = generalisation.tuning_groups(corpus, children)
+    assert found.tolist() == ["corpus:X", "corpus:X", "corpus:Y", "recording:c", "corpus:Y"]
+    one = pd.Series(["X", "X", None, None, "X"])
+    assert generalisation.tuning_groups(one, children) is children
+    labels = pd.Series(["crying", "junk"] * 10)
+    corpora = pd.Series(np.repeat(["A", "B", "C", "D"], 5))
+    groups = generalisation.tuning_groups(corpora, pd.Series(np.arange(20).astype(str)))
+    for train, test in training.grouped_folds(labels, groups, folds=4, seed=0):
+        assert not set(corpora.iloc[train]) & set(corpora.iloc[test])

@@ -80,6 +80,9 @@ def test_bundle_is_written_loadable_and_current(trained) -> None:
     assert bundle.version == evaluation["model_version"]
     for key in ("params", "dataset_hash", "git_commit", "packages", "cv_uar"):
         assert key in bundle.metadata
+    tuned = result.output_for_node("tuned_hyperparameters")
+    assert tuned["folds_grouped_by"] == "corpus"  # the demo set names three corpora
+    assert tuned["linear_params"]["C"] > 0
     # the loaded bundle reproduces the test score from the raw audio
     splits = result.output_for_node("data_splits")
     test = (

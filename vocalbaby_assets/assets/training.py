@@ -7,7 +7,15 @@ import pandas as pd
 from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
 from pydantic import Field
 
-from vocalbaby import augmentation, evaluation, provenance, splits, synthetic, training
+from vocalbaby import (
+    augmentation,
+    evaluation,
+    generalisation,
+    provenance,
+    splits,
+    synthetic,
+    training,
+)
 from vocalbaby.model import LINEAR_SVM, XGBOOST, ModelBundle
 from vocalbaby.plots import optimisation_history_png
 from vocalbaby_assets.metadata import counts_markdown, png_markdown, table_markdown
@@ -90,22 +98,31 @@ def tuned_hyperparameters(
     context: AssetExecutionContext,
     config: TuningConfig,
     settings: VocalBabySettings,
+    raw_clips: pd.DataFrame,
     clip_features: pd.DataFrame,
     data_splits: pd.DataFrame,
 ) -> Output[dict]:
-    """XGBoost parameters maximising child-grouped CV UAR on the train split (seeded TPE), and
-    the linear SVM's ``C`` (``linear_params``) from the ComParE baseline's grid by the same CV.
+    """XGBoost parameters maximising grouped CV UAR on the train split (seeded TPE), and the
+    linear SVM's ``C`` (``linear_params``) from the ComParE baseline's grid by the same CV.
 
-    SMOTE runs inside each fold; unpromising trials are pruned after a fold by the median rule.
+    The folds hold whole corpora out where the train split names two or more (the score that
+    matters is on sources never heard, as ``leave_one_corpus_out`` measures it), else children
+    (:func:`vocalbaby.generalisation.tuning_groups`). SMOTE runs inside each fold; unpromising
+    trials are pruned after a fold by the median rule.
     The study persists (SQLite under local artifacts, or ``optuna_storage``). Its name is a
-    digest of the features, labels, children, search space, folds, seed and training code
+    digest of the features, labels, groups, search space, folds, seed and training code
     (:func:`vocalbaby.training.study_name`): a re-run on the same inputs resumes the study, and
     any change (e.g. annotators' label corrections) starts a new one, keeping the old.
     """
-    features, labels, group_ids = splits.select(clip_features, data_splits, ("train",))
+    features, labels, children = splits.select(clip_features, data_splits, ("train",))
+    corpus = raw_clips.set_index("clip_id")["corpus"].reindex(features.index)
+    group_ids = generalisation.tuning_groups(corpus, children)
+    folds_by = "corpus" if group_ids is not children else "child"
     space = training.XGBOOST_SPACE
     study = training.study_name(features, labels, group_ids, space, config.folds, config.seed)
-    context.log.info(f"tuning on {len(features)} clips, {group_ids.nunique()} groups: {study}")
+    context.log.info(
+        f"tuning on {len(features)} clips, {group_ids.nunique()} groups by {folds_by}: {study}"
+    )
     result = training.tune(
         features,
         labels,
@@ -132,10 +149,12 @@ def tuned_hyperparameters(
             "study": study,
             "linear_params": {"C": c},
             "linear_cv_uar": linear_uar,
+            "folds_grouped_by": folds_by,
         },
         metadata={
             "cv_uar": result.best_uar,
             "best_params": MetadataValue.json(result.best_params),
+            "folds_grouped_by": folds_by,
             "linear_svm_c": c,
             "linear_svm_cv_uar": linear_uar,
             "trials": len(trials),
