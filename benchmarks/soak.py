@@ -15,8 +15,10 @@ log, then ``--clients`` clients send up to ``--requests`` requests for at most `
 Clients behave like well-written ones: a 503 ``busy`` answer is retried after its
 ``Retry-After`` (counted), until the run's time is up. It prints, per kind, the final answers by
 status and p50/p99 latency (retries included); the 5xx count of final answers and the busy
-refusals seen on the way; the slowest hostile refusal; the server's RSS
-(the whole process tree, and its largest process) after warm-up, at its peak and at the end; and,
+refusals seen on the way; the slowest hostile refusal; the server's RSS (the whole process
+tree, and its largest process) after 20 clips, when warm (one request of every valid kind
+served, the prediction log shipped), at its peak and at the end (the log shipped again), and
+end over warm; and,
 after a clean stop, the prediction-log rows against the rows the 200 answers classified. Before
 the mix, two long requests run at once while clips are sent one by one: their latency.
 
@@ -50,6 +52,7 @@ from vocalbaby import synthetic
 from vocalbaby.features import feature_names
 
 TOKEN = "soak-token-0123456789abcdef0123456789"
+LOG_INTERVAL_S = 5  # the prediction log's shipping interval in the soak
 MiB = 2**20
 
 
@@ -213,6 +216,27 @@ def soak(args: argparse.Namespace, url: str, kinds: dict[str, list[dict]]) -> di
     }
 
 
+def warm_up(url: str, kinds: dict[str, list[dict]], pid: int) -> tuple[int, tuple[float, float]]:
+    """Warm the server as production warms it: 20 clips (RSS then: the ``after_20_clips``
+    figure), then one request of every other valid kind (features, a long recording, the heavy
+    ZIP), so every code path, decoder and pool has run once; then wait until the prediction
+    log has shipped. Returns the rows the warm-up logged, and the RSS after the clips."""
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    rows = 0
+    with httpx.Client(base_url=url, timeout=180) as client:
+        for _ in range(20):
+            client.post("/predict", files=kinds["clip"][0]["files"], headers=auth)
+        rows, clips_rss = 20, rss_mib(pid)
+        for kind in ("features", "long", "zip_heavy"):
+            request = dict(kinds[kind][0])
+            path = request.pop("path")
+            response = client.post(path, headers={**auth, **request.pop("headers", {})}, **request)
+            response.raise_for_status()
+            rows += classified(response.json(), path)
+    time.sleep(LOG_INTERVAL_S + 1)
+    return rows, clips_rss
+
+
 def long_pair(url: str, kinds: dict[str, list[dict]], small: int) -> dict[str, object]:
     """Two long requests at once, and ``small`` clip requests sent one by one meanwhile."""
     auth = {"Authorization": f"Bearer {TOKEN}"}
@@ -262,21 +286,15 @@ def main() -> None:
         env = {
             "VOCALBABY_API_TOKEN": TOKEN,
             "VOCALBABY_PREDICTION_LOG_URI": str(log_dir),
-            "VOCALBABY_PREDICTION_LOG_INTERVAL_S": "5",
+            "VOCALBABY_PREDICTION_LOG_INTERVAL_S": str(LOG_INTERVAL_S),
         }
         if args.demo_model:
             env["BENTOML_HOME"] = os.environ["BENTOML_HOME"] = str(Path(tmp, "bentoml"))
             env["VOCALBABY_MODEL_TAG"] = register_model(synthetic.generate(Path(tmp, "demo"), 200))
         server = LocalServer(env=env, log_path=Path(tmp, "server.log")).start()
         kinds = requests_by_kind(args.long_seconds, list(feature_names()))
-        with httpx.Client(base_url=server.url, timeout=60) as warm:
-            for _ in range(20):
-                warm.post(
-                    "/predict",
-                    files=kinds["clip"][0]["files"],
-                    headers={"Authorization": f"Bearer {TOKEN}"},
-                )
         pid = server.process.pid
+        warm_rows, clips_rss = warm_up(server.url, kinds, pid)
         sampler = Sampler(pid)
         warm_rss = rss_mib(pid)
         sampler.start()
@@ -284,7 +302,7 @@ def main() -> None:
         result = soak(args, server.url, kinds)
         result["small_during_two_long"] = pair
         result["rows_classified_by_200s"] += pair["rows_classified_by_200s"]
-        time.sleep(2)
+        time.sleep(LOG_INTERVAL_S + 1)  # the prediction log's writer has shipped what it held
         end_rss = rss_mib(pid)
         sampler.stop_event.set()
         exit_code = server.stop()
@@ -292,9 +310,16 @@ def main() -> None:
             shutil.copyfile(Path(tmp, "server.log"), args.server_log)
         files = sorted(log_dir.rglob("*.parquet"))
         logged = sum(len(pd.read_parquet(f, columns=["label"])) for f in files)
-        warm_rows = 20  # the warm-up clips are logged too
         result |= {
-            "rss_mib_tree_and_largest": {"warm": warm_rss, "peak": sampler.peak, "end": end_rss},
+            "rss_mib_tree_and_largest": {
+                "after_20_clips": clips_rss,
+                "warm": warm_rss,
+                "peak": sampler.peak,
+                "end": end_rss,
+                "end_over_warm": [
+                    round(e / w - 1, 3) for e, w in zip(end_rss, warm_rss, strict=True)
+                ],
+            },
             "server_exit_code": exit_code,
             "log_rows": logged - warm_rows,
             "log_rows_missing": result["rows_classified_by_200s"] - (logged - warm_rows),

@@ -26,11 +26,14 @@ SERVICE = "vocalbaby_service.service:VocalBaby"
 REPO = Path(__file__).resolve().parents[2]
 
 
-def register_model(data_dir: Path, rounds: int | None = None, seed: int = 0) -> str:
+def register_model(
+    data_dir: Path, rounds: int | None = None, seed: int = 0, family: str = "xgboost"
+) -> str:
     """Train on a labelled dataset folder and register the model in the current BentoML store.
 
     Meant for demo data (:mod:`vocalbaby.synthetic`): the model is not evaluated, and its model
-    card says so. ``rounds`` overrides the number of boosting rounds (fewer: faster). Registers
+    card says so. ``rounds`` overrides the number of boosting rounds (fewer: faster);
+    ``family="linear_svm"`` trains a linear SVM (C 0.01) instead of XGBoost. Registers
     through the pipeline's :class:`~vocalbaby_assets.resources.ModelRegistry`, as the
     ``bento_model`` asset does. Returns the model tag.
     """
@@ -42,12 +45,12 @@ def register_model(data_dir: Path, rounds: int | None = None, seed: int = 0) -> 
     if table.failures:
         raise features.FeatureError(table.failures)
     labels = manifest.set_index("clip_id").loc[table.features.index, "label"]
-    params = dict(training.DEFAULT_PARAMS)
-    if rounds:
+    params = dict(training.DEFAULT_PARAMS) if family == "xgboost" else {"C": 0.01}
+    if rounds and family == "xgboost":
         params["num_boost_round"] = rounds
-    bundle = training.train(table.features, labels, params, seed=seed)
+    bundle = training.train(table.features, labels, params, seed=seed, family=family)
     bundle.metadata.update(
-        version=f"local-{len(manifest)}-{seed}",
+        version=f"local-{len(manifest)}-{seed}-{family}",
         dataset_uri=str(data_dir),
         params=params,
         synthetic_demo_data=True,
