@@ -11,7 +11,9 @@
   behind was in arena pages (anonymous mappings over 1 MiB, kept after 30 s idle). Measured
   with ``benchmarks/soak.py`` (16 clients, 120 s, 600 s recordings): the worker ended 18 % over
   its warm size with 128 KiB (peak 681 MiB), 9 % with 32 KiB (peak 606 MiB), answering more
-  requests in the same time (1,862 against 1,668).
+  requests in the same time (1,862 against 1,668). ``benchmarks/serve.py``, two runs of each:
+  67 req/s at 16 clients with 128 KiB, 75-77 with 32 KiB (server CPU per request 21.6 ms,
+  19.4 ms).
 - pyarrow's default memory pool (mimalloc) keeps what the prediction log's parquet writes
   freed; the system allocator (under the fixed threshold) gives it back. Measured with the
   prediction log on, four rounds of mixed requests (3 long recordings, 3 heavy ZIPs, 30 clips):
