@@ -3,7 +3,8 @@
 The ComParE baseline's model family (``MinMaxScaler`` + ``LinearSVC``), kept as plain arrays so
 a bundle stores it as JSON (no pickles) and predicts without scikit-learn's estimator objects.
 Probabilities are the softmax of the class scores (then the bundle's temperature); their
-argmax is ``LinearSVC.predict``'s class.
+argmax is ``LinearSVC.predict``'s class. Only fitting imports scikit-learn: serving (the Bento)
+does not ship it.
 
 >>> model = LinearClassifier.fit(features, labels, c=0.01)  # doctest: +SKIP
 >>> model.predict_proba(features.to_numpy()).shape  # doctest: +SKIP
@@ -17,9 +18,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.preprocessing import MinMaxScaler
-from sklearn.svm import LinearSVC
 
 FAMILY = "linear_svm"
 
@@ -44,6 +42,10 @@ class LinearClassifier:
 
         LinearSVC's convergence warnings at large C are the baseline recipe's and are silenced.
         """
+        from sklearn.exceptions import ConvergenceWarning  # training only: not in the Bento
+        from sklearn.preprocessing import MinMaxScaler
+        from sklearn.svm import LinearSVC
+
         scaler = MinMaxScaler().fit(features)
         svm = LinearSVC(C=c, random_state=seed)
         with warnings.catch_warnings():

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.install.conftest import REPO
 from vocalbaby import dataset, features, synthetic, training
 
@@ -36,11 +38,17 @@ print(sorted(m.split(".")[0] for m in sys.modules if m.split(".")[0] in BLOCKED)
 """
 
 
-def test_the_service_imports_and_classifies_without_training_libraries(tmp_path: Path) -> None:
+@pytest.mark.parametrize("family", ["xgboost", "linear_svm"])
+def test_the_service_imports_and_classifies_without_training_libraries(
+    tmp_path: Path, family: str
+) -> None:
     manifest = dataset.read(synthetic.generate(tmp_path / "data", clips=40)).set_index("clip_id")
     table = features.extract_files(manifest["uri"].to_dict()).features
-    rounds = training.DEFAULT_PARAMS | {"num_boost_round": 10}
-    bundle = training.train(table, manifest.loc[table.index, "label"], rounds)
+    params = (
+        training.DEFAULT_PARAMS | {"num_boost_round": 10} if family == "xgboost" else {"C": 0.1}
+    )
+    bundle = training.train(table, manifest.loc[table.index, "label"], params, family=family)
+    assert bundle.family == family
     bundle.temperature = 1.5  # the calibration step must work without scikit-learn too
     bundle.save(tmp_path / "bundle")
     clip = manifest["uri"].iloc[0]
