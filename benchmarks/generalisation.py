@@ -31,6 +31,7 @@ from vocalbaby import (
     synthetic,
     training,
 )
+from vocalbaby.model import FAMILIES
 
 REAL_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "real-dev"
 DEFAULT_CACHE = Path(__file__).resolve().parents[1] / "artifacts" / "feature_cache"
@@ -72,8 +73,8 @@ def main() -> None:
     parser.add_argument(
         "--families",
         nargs="+",
-        default=list(generalisation.FAMILIES),
-        choices=list(generalisation.FAMILIES),
+        default=list(FAMILIES),
+        choices=list(FAMILIES),
         help="model families to compete, in order of preference (default: %(default)s)",
     )
     parser.add_argument(

@@ -29,7 +29,6 @@ from vocalbaby.training import Params
 
 REFERENCE = comparison.REFERENCE  # the pipeline's recipe: XGBoost (SMOTE)
 LINEAR = comparison.LINEAR
-FAMILIES = (XGBOOST, LINEAR_SVM)  # in order of preference: XGBoost unless the SVM earns it
 NO_CORPUS = "(no corpus)"
 MIN_CORPORA = 2
 

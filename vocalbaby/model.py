@@ -35,7 +35,7 @@ from vocalbaby.normalisation import RecordingNormalisation
 BOOSTER_FILE, IMPUTER_FILE, BUNDLE_FILE = "booster.json", "imputer.json", "bundle.json"
 LINEAR_FILE = "linear.json"
 XGBOOST = "xgboost"
-FAMILIES = (XGBOOST, LINEAR_SVM)
+FAMILIES = (XGBOOST, LINEAR_SVM)  # in order of preference: XGBoost unless the SVM earns it
 LATEST_POINTER = "latest.json"
 FORMAT_VERSION = 1
 

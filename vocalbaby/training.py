@@ -29,7 +29,7 @@ from vocalbaby.baselines import COMPARE_C_GRID
 from vocalbaby.labels import CLASSES
 from vocalbaby.linear import LinearClassifier
 from vocalbaby.metrics import uar
-from vocalbaby.model import LINEAR_SVM, XGBOOST, ModelBundle, extractor_config_for
+from vocalbaby.model import FAMILIES, LINEAR_SVM, XGBOOST, ModelBundle, extractor_config_for
 from vocalbaby.normalisation import RecordingNormalisation
 
 DEFAULT_PARAMS: dict[str, float | int] = {
@@ -152,6 +152,8 @@ def fit(
     """Fit XGBoost (``params``: booster parameters) or, with ``family="linear_svm"``, a linear
     SVM (``params``: its ``C``) on a prepared training set; wrap it with its imputer in a
     bundle."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown model family {family!r}; known: {FAMILIES}")
     names = list(training_set.features.columns)
     bundle = ModelBundle(
         None,

@@ -9,6 +9,7 @@ import pytest
 from vocalbaby import baselines, generalisation, metrics, training
 from vocalbaby.generalisation import Recipe
 from vocalbaby.labels import CLASSES
+from vocalbaby.model import FAMILIES
 
 FAST = {"num_boost_round": 30, "max_depth": 3}
 
@@ -191,7 +192,7 @@ def test_the_simplest_variant_within_the_margin_of_the_best_is_chosen() -> None:
 
 
 def test_each_family_competes_in_every_variant_xgboost_first() -> None:
-    options = generalisation.option_grid(True, 1.0, generalisation.FAMILIES)
+    options = generalisation.option_grid(True, 1.0, FAMILIES)
     assert [o.family for o in options] == ["xgboost"] * 4 + ["linear_svm"] * 4
     assert options[0].name == generalisation.REFERENCE
     assert options[4].name == generalisation.LINEAR

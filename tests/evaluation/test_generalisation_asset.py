@@ -7,6 +7,7 @@ import pytest
 from dagster import build_asset_context
 
 from vocalbaby import baselines, generalisation, model_card, training
+from vocalbaby.model import FAMILIES
 from vocalbaby_assets.assets.generalisation import GeneralisationConfig, leave_one_corpus_out
 from vocalbaby_assets.resources import VocalBabySettings
 
@@ -37,7 +38,7 @@ def test_every_real_corpus_is_held_out_with_every_variant_and_the_compare_recipe
 ) -> None:
     _, output = materialized
     summary = output.value["summary"]
-    options = generalisation.option_grid(True, 1.0, generalisation.FAMILIES)
+    options = generalisation.option_grid(True, 1.0, FAMILIES)
     assert set(summary["models"]) == {o.name for o in options} | {baselines.COMPARE_RECIPE}
     for scores in summary["models"].values():
         assert set(scores["held_out"]) == REAL_CORPORA
@@ -60,7 +61,7 @@ def test_the_simplest_variant_near_the_best_pooled_loco_uar_is_chosen_for_traini
     assert value["headline"]["chosen_by"].startswith("pooled LOCO UAR")
     variants = {n: v for n, v in scores.items() if n != baselines.COMPARE_RECIPE}
     assert scores[chosen["name"]] >= max(variants.values()) - 0.02
-    options = generalisation.option_grid(True, 1.0, generalisation.FAMILIES)
+    options = generalisation.option_grid(True, 1.0, FAMILIES)
     simpler = options[: [o.name for o in options].index(chosen["name"])]
     assert all(scores[o.name] < max(variants.values()) - 0.02 for o in simpler)
     assert value["headline"]["pooled_uar"]["estimate"] == scores[chosen["name"]]

@@ -91,3 +91,9 @@ def test_serving_a_linear_bundle_gives_what_the_bundle_says() -> None:
     windows = features.extract([samples[:6400], samples[6400:]])
     expected = bundle.predict_proba(windows)
     np.testing.assert_allclose(analysis.probabilities.to_numpy(), expected.to_numpy(), rtol=1e-9)
+
+
+def test_an_unknown_family_is_refused() -> None:
+    x, y = _blobs(["crying", "junk"])
+    with pytest.raises(ValueError, match="unknown model family 'svm'"):
+        training.train(x, y, {"C": 0.1}, family="svm")

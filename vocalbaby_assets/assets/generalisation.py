@@ -8,6 +8,7 @@ from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
 from pydantic import Field, field_validator
 
 from vocalbaby import augmentation, baselines, generalisation, report, splits, synthetic
+from vocalbaby.model import FAMILIES
 from vocalbaby_assets.metadata import table_markdown
 from vocalbaby_assets.progress import progress_logger
 from vocalbaby_assets.report_files import note, write_reports
@@ -26,7 +27,7 @@ class GeneralisationConfig(Config):
         default=1.0, ge=0, description="Per-recording normalisation to try (None: not tried)."
     )
     families: list[str] = Field(
-        default=list(generalisation.FAMILIES),
+        default=list(FAMILIES),
         min_length=1,
         description="Model families to compete, in order of preference: 'xgboost' (the tuned "
         "parameters) and 'linear_svm' (C chosen on each training part).",
@@ -41,9 +42,9 @@ class GeneralisationConfig(Config):
     @field_validator("families")
     @classmethod
     def _known(cls, families: list[str]) -> list[str]:
-        unknown = sorted(set(families) - set(generalisation.FAMILIES))
+        unknown = sorted(set(families) - set(FAMILIES))
         if unknown:
-            raise ValueError(f"unknown model families {unknown}; known: {generalisation.FAMILIES}")
+            raise ValueError(f"unknown model families {unknown}; known: {FAMILIES}")
         return families
 
     def augmentation_config(self) -> augmentation.AugmentationConfig:
