@@ -222,7 +222,6 @@ def warm_up(url: str, kinds: dict[str, list[dict]], pid: int) -> tuple[int, tupl
     ZIP), so every code path, decoder and pool has run once; then wait until the prediction
     log has shipped. Returns the rows the warm-up logged, and the RSS after the clips."""
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    rows = 0
     with httpx.Client(base_url=url, timeout=180) as client:
         for _ in range(20):
             client.post("/predict", files=kinds["clip"][0]["files"], headers=auth)

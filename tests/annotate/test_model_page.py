@@ -9,15 +9,18 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from starlette.testclient import TestClient
 
 from tests.servers.process import HOST, free_port, http_ok, start, stop, wait_until
-from vocalbaby import evaluation, metrics, model
+from vocalbaby import evaluation, metrics, model, training
 from vocalbaby.annotation.catalog import Catalog, from_folder
 from vocalbaby.annotation.store import AnnotationStore
 from vocalbaby.model import ModelBundle
 from vocalbaby_annotate.app import create_app
+from vocalbaby_annotate.model_page import top_features
 
 TRUE = ["junk", "crying", "junk", "crying", "junk", "laughing"] * 5
 PRED = ["junk", "crying", "crying", "crying", "junk", "junk"] * 5
@@ -102,6 +105,16 @@ def test_the_model_page_shows_the_card_evaluation_and_history(
     assert len(top) == 10 and {t["feature"] for t in top} <= set(bundle.feature_names)
     assert [t["share"] for t in top] == sorted((t["share"] for t in top), reverse=True)
     assert 0 < sum(t["share"] for t in top) <= 1.0001
+
+
+def test_a_linear_svm_shows_its_largest_weights_as_top_features() -> None:
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame(rng.normal(size=(60, 12)), columns=[f"f{i}" for i in range(12)])
+    y = pd.Series(np.where(x["f3"] > 0, "crying", "junk"))
+    bundle = training.train(x, y, {"C": 1.0}, family="linear_svm")
+    top = top_features(bundle, n=5)
+    assert top[0]["feature"] == "f3"  # the one feature that decides the class
+    assert [t["share"] for t in top] == sorted((t["share"] for t in top), reverse=True)
 
 
 def test_without_a_model_the_page_says_so(catalog: Catalog, tmp_path: Path) -> None:
