@@ -2,7 +2,10 @@
 
 ``defs`` is what ``dagster dev``, ``dagster-webserver`` and ``dagster api grpc`` load: settings
 from the ``VOCALBABY_*`` variables, resources for ``VOCALBABY_ENV``
-(:func:`vocalbaby_assets.resources.resources`). ``vocalbaby-pipeline train`` and the tests run
+(:func:`vocalbaby_assets.resources.resources`). It is built when Dagster loads the code location,
+not when this module is imported, so importing it never reads settings (a ``VOCALBABY_ENV=prod``
+shell whose artifacts come from a command's option imports it too). ``vocalbaby-pipeline
+train`` and the tests run
 ``train_job`` from :func:`build_definitions` with their own settings
 (:func:`vocalbaby_assets.runs.run_training`), so nothing is wired twice.
 """
@@ -13,6 +16,7 @@ from dagster import (
     AssetSelection,
     Definitions,
     define_asset_job,
+    definitions,
     load_asset_checks_from_modules,
     load_assets_from_modules,
 )
@@ -73,4 +77,7 @@ def build_definitions(
     )
 
 
-defs = build_definitions()
+@definitions
+def defs() -> Definitions:
+    """The code location Dagster loads, from the environment's settings."""
+    return build_definitions()

@@ -19,7 +19,7 @@ from tests.annotate.conftest import LONG_RECORDING
 from tests.pipeline.conftest import INGESTION, check_results, metadata, run_pipeline
 from vocalbaby import dataset
 from vocalbaby.annotation.store import AnnotatedSegment, AnnotationStore, Revision
-from vocalbaby_assets.definitions import defs
+from vocalbaby_assets.definitions import build_definitions
 from vocalbaby_assets.resources import VocalBabySettings
 from vocalbaby_assets.sensors import annotations_sensor
 from vocalbaby_cli.pipeline import app as pipeline
@@ -70,7 +70,7 @@ def test_the_sensor_requests_one_export_per_new_state_of_the_store(
     second = tick(first.cursor)
     assert isinstance(second, SensorResult)
     assert second.run_requests[0].run_key != first.run_requests[0].run_key
-    sensor = defs.get_sensor_def("annotations_sensor")
+    sensor = build_definitions().get_sensor_def("annotations_sensor")
     assert sensor.default_status == DefaultSensorStatus.RUNNING
     assert sensor.job_name == "annotations_job"
 

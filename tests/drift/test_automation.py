@@ -22,7 +22,7 @@ from dagster import (
 
 from tests.drift.helpers import write_log
 from vocalbaby_assets.assets.drift import log_days
-from vocalbaby_assets.definitions import defs
+from vocalbaby_assets.definitions import build_definitions
 from vocalbaby_assets.resources import VocalBabySettings
 from vocalbaby_assets.schedules import nightly_drift
 from vocalbaby_assets.sensors import prediction_log_sensor
@@ -82,8 +82,8 @@ def test_nightly_schedule_runs_yesterday_when_it_has_predictions(
 
 
 def test_schedule_and_sensor_load_and_run_by_default() -> None:
-    schedule = defs.get_schedule_def("nightly_drift")
-    sensor = defs.get_sensor_def("prediction_log_sensor")
+    schedule = build_definitions().get_schedule_def("nightly_drift")
+    sensor = build_definitions().get_sensor_def("prediction_log_sensor")
     assert schedule.cron_schedule == "30 0 * * *" and schedule.execution_timezone == "UTC"
     assert schedule.default_status == DefaultScheduleStatus.RUNNING
     assert sensor.default_status == DefaultSensorStatus.RUNNING
