@@ -78,10 +78,15 @@ class ModelBundle:
         return str(self.metadata.get("version", "unversioned"))
 
     def _matrix(self, features: pd.DataFrame, recordings: Recordings = None) -> np.ndarray:
-        missing = [c for c in self.feature_names if c not in features.columns]
-        if missing:
-            raise ModelError(f"missing feature column(s): {missing[:10]} ({len(missing)} in all)")
-        frame = features[self.feature_names]
+        if list(features.columns) == self.feature_names:  # as extracted: no selection to make
+            frame = features
+        else:
+            missing = [c for c in self.feature_names if c not in features.columns]
+            if missing:
+                raise ModelError(
+                    f"missing feature column(s): {missing[:10]} ({len(missing)} in all)"
+                )
+            frame = features[self.feature_names]
         if not all(pd.api.types.is_numeric_dtype(t) for t in frame.dtypes):
             frame = frame.apply(pd.to_numeric, errors="coerce")
         if self.normalisation is not None:

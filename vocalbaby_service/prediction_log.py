@@ -80,12 +80,8 @@ class Records:
             (a.prediction.file, a.prediction.segments[j]) for a, rows in logged for j in rows
         ]
         return cls(
-            features=np.vstack(
-                [a.features.reindex(rows).to_numpy(np.float32) for a, rows in logged]
-            ),
-            probabilities=np.vstack(
-                [a.probabilities.reindex(rows).to_numpy(np.float32) for a, rows in logged]
-            ),
+            features=np.vstack([_at(a.features, rows) for a, rows in logged]),
+            probabilities=np.vstack([_at(a.probabilities, rows) for a, rows in logged]),
             labels=[s.label for _, s in segments],
             columns={
                 "file": [f for f, _ in segments],
@@ -95,6 +91,14 @@ class Records:
                 **columns,
             },
         )
+
+
+def _at(frame: pd.DataFrame, rows: list[int]) -> np.ndarray:
+    """``frame``'s values (float32) at the segment positions ``rows`` (sorted; a superset of
+    its index), NaN where it has none: ``frame.reindex(rows)`` without pandas' cost."""
+    out = np.full((len(rows), frame.shape[1]), np.nan, dtype=np.float32)
+    out[np.searchsorted(rows, frame.index.to_numpy())] = frame.to_numpy(np.float32)
+    return out
 
 
 def _logged_segments(analysis: Analysis) -> list[int]:
