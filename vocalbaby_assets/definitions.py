@@ -2,10 +2,9 @@
 
 ``defs`` is what ``dagster dev``, ``dagster-webserver`` and ``dagster api grpc`` load: settings
 from the ``VOCALBABY_*`` variables, resources for ``VOCALBABY_ENV``
-(:func:`vocalbaby_assets.resources.resources`). It is built when Dagster loads the code location,
-not when this module is imported, so importing it never reads settings (a ``VOCALBABY_ENV=prod``
-shell whose artifacts come from a command's option imports it too). ``vocalbaby-pipeline
-train`` and the tests run
+(:func:`vocalbaby_assets.resources.resources`), built when Dagster loads the code location and
+not at import, so importing this module reads no settings (``vocalbaby-pipeline train`` imports
+it before its ``--artifacts`` applies). ``vocalbaby-pipeline train`` and the tests run
 ``train_job`` from :func:`build_definitions` with their own settings
 (:func:`vocalbaby_assets.runs.run_training`), so nothing is wired twice.
 """

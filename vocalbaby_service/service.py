@@ -93,7 +93,7 @@ CHECKS = anyio.CapacityLimiter(4)  # threads checking uploads (cheap: file heade
 JsonAnswer = Annotated[dict[str, Any], ContentType("application/json")]
 """An answer declared JSON: BentoML then takes its media type from the declaration instead of
 building the return type's JSON schema again for every response (a tenth of the worker's GIL
-time under load, issue 17)."""
+time under load)."""
 JsonRows = Annotated[list[dict[str, Any]], ContentType("application/json")]
 WORK = anyio.CapacityLimiter(LIMITS.max_concurrent)  # threads decoding and classifying
 

@@ -106,6 +106,7 @@ def test_predict_zip(alive: Service, real_dev: Path) -> None:
     )
 
     assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
     results = response.json()["results"]
     assert [r["file"] for r in results] == [f"batch/{c.name}" for c in clips]
     assert all(r["label"] in CLASSES for r in results)
@@ -120,6 +121,8 @@ def test_predict_features_matches_predict(alive: Service, real_dev: Path) -> Non
     by_audio = alive.post("/predict", files={"files": (clip.name, clip.read_bytes(), "audio/wav")})
 
     assert by_features.status_code == 200, by_features.text
+    assert by_features.headers["content-type"] == by_audio.headers["content-type"]
+    assert by_audio.headers["content-type"] == "application/json"
     first, second = by_features.json()
     assert first == second
     expected = by_audio.json()["results"][0]

@@ -542,3 +542,18 @@ def test_a_production_service_without_a_token_does_not_start(tmp_path: Path) -> 
 def test_metrics_need_the_token() -> None:
     app = guarded_app("s3cret")
     assert call(app, "GET", "/metrics").status_code == 401
+
+
+def test_answers_are_declared_json(tmp_path: Path) -> None:
+    """A declared media type: BentoML does not rebuild the answer's JSON schema per response."""
+    env = {**os.environ, "BENTOML_HOME": str(tmp_path)}
+    probe = (
+        "from vocalbaby_service.service import VocalBaby; "
+        "print(sorted({api.output_spec.mime_type() for api in VocalBaby.apis.values()})); "
+        "print(sorted(n for n, api in VocalBaby.apis.items() if not api.output_spec.media_type))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split("\n")[:2] == ["['application/json']", "[]"]
