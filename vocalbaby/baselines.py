@@ -1,10 +1,11 @@
 """Reference models scored on the same clips as the tuned model.
 
 - majority class: what a classifier that learned nothing scores (UAR = 1 / number of classes);
-- the ComParE recipe on eGeMAPS: the procedure of the official INTERSPEECH 2019 ComParE Baby
-  Sounds baseline script, applied to our 88 eGeMAPS functionals (the challenge used the 6,373
-  ComParE_2016 functionals): each class repeated ``max_count // count`` times (whole copies of
-  the original clips, no random draw), MinMaxScaler fitted on the upsampled training data,
+- the ComParE recipe: the procedure of the official INTERSPEECH 2019 ComParE Baby Sounds
+  baseline script, on the run's feature set (the 88 eGeMAPS functionals by default; the
+  challenge used the 6,373 ComParE_2016 functionals, our other option): each class repeated
+  ``max_count // count`` times (whole copies of the original clips, no random draw),
+  MinMaxScaler fitted on the upsampled training data,
   ``LinearSVC(C, random_state=0)``, C chosen from 1e-5..1 by UAR on the validation data, then
   refit on train + validation (upsampled again) with that C. Missing feature values (the script
   has none) are filled with the training medians first.
@@ -24,7 +25,7 @@ from sklearn.svm import LinearSVC
 
 from vocalbaby.metrics import uar
 
-COMPARE_RECIPE = "ComParE recipe on eGeMAPS"
+COMPARE_RECIPE = "ComParE recipe"  # on the run's feature set
 MAJORITY = "majority class"
 COMPARE_C_GRID = tuple(10.0**k for k in range(-5, 1))
 

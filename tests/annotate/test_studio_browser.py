@@ -41,7 +41,7 @@ def download(page: Page, selector: str, target: Path) -> Path:
 
 CURVE = [
     {"model": m, "fraction": f, "uar": u, "uar_low": u - 0.05, "uar_high": u + 0.05}
-    for m, shift in (("xgboost (SMOTE)", 0.0), ("ComParE recipe on eGeMAPS", -0.05))
+    for m, shift in (("xgboost (SMOTE)", 0.0), ("ComParE recipe", -0.05))
     for f, u in ((0.25, 0.55 + shift), (0.5, 0.62 + shift), (1.0, 0.7 + shift))
 ]
 

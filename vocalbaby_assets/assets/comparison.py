@@ -49,7 +49,7 @@ def model_comparison(
     data_splits: pd.DataFrame,
 ) -> Output[dict]:
     """The pipeline's XGBoost against XGBoost without SMOTE or with class weights, the ComParE
-    recipe on eGeMAPS, a random forest, logistic regression and the majority class.
+    recipe, a random forest, logistic regression and the majority class.
 
     All on the same child-disjoint outer folds of the development splits, each tunable model
     tuned inside every outer fold on that fold's training children with the same budget
