@@ -26,4 +26,5 @@ def feature_row_model(names: Sequence[str]) -> type[pydantic.BaseModel]:
     )
 
 
-FeatureRow = feature_row_model(features.feature_names())
+ROW_FEATURE_SET = features.DEFAULT_FEATURE_SET  # a model trained on another set takes audio only
+FeatureRow = feature_row_model(features.feature_names(ROW_FEATURE_SET))

@@ -61,13 +61,19 @@ from vocalbaby import features, inference, model_card
 from vocalbaby.model import ModelBundle
 from vocalbaby_service import auth, model_store, telemetry
 from vocalbaby_service.admission import Admission
-from vocalbaby_service.errors import RETRY_AFTER_S, FileProblem, RequestError, refuse_files
+from vocalbaby_service.errors import (
+    GENERIC_TYPES,
+    RETRY_AFTER_S,
+    FileProblem,
+    RequestError,
+    refuse_files,
+)
 from vocalbaby_service.limits import Limits
 from vocalbaby_service.memory import keep_memory_bounded
 from vocalbaby_service.middleware import DEADLINE_KEY, Gatekeeper
 from vocalbaby_service.prediction_log import PredictionLog, Records
 from vocalbaby_service.row_limit import RowLimit
-from vocalbaby_service.schemas import FeatureRow
+from vocalbaby_service.schemas import ROW_FEATURE_SET, FeatureRow
 from vocalbaby_service.uploads import (
     AudioFiles,
     Upload,
@@ -205,12 +211,19 @@ class VocalBaby:
 
         Rows from several requests are batched together, so for a model that normalises per
         recording each row is a recording of its own (uploads to ``/predict``: one file, one
-        recording)."""
+        recording). A model trained on another feature set refuses them (409): it takes audio."""
+        if self.bundle.feature_set != ROW_FEATURE_SET:
+            raise RequestError(
+                HTTPStatus.CONFLICT,
+                GENERIC_TYPES[HTTPStatus.CONFLICT],  # batched: BentoML keeps only the message
+                f"this model computes {self.bundle.feature_set} features; /predict_features "
+                f"takes {ROW_FEATURE_SET} rows only: send the audio to /predict or /predict_zip",
+            )
         if not rows:
             return []
         table = pd.DataFrame(
             [row.model_dump(by_alias=True) for row in rows],
-            columns=list(features.feature_names()),
+            columns=list(features.feature_names(ROW_FEATURE_SET)),
             dtype=float,
         )
         proba = self.bundle.predict_proba(table)

@@ -27,13 +27,18 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def register_model(
-    data_dir: Path, rounds: int | None = None, seed: int = 0, family: str = "xgboost"
+    data_dir: Path,
+    rounds: int | None = None,
+    seed: int = 0,
+    family: str = "xgboost",
+    feature_set: str | None = None,
 ) -> str:
     """Train on a labelled dataset folder and register the model in the current BentoML store.
 
     Meant for demo data (:mod:`vocalbaby.synthetic`): the model is not evaluated, and its model
     card says so. ``rounds`` overrides the number of boosting rounds (fewer: faster);
-    ``family="linear_svm"`` trains a linear SVM (C 0.01) instead of XGBoost. Registers
+    ``family="linear_svm"`` trains a linear SVM (C 0.01) instead of XGBoost; ``feature_set``
+    is one of :data:`vocalbaby.features.FEATURE_SETS` (default: eGeMAPSv02). Registers
     through the pipeline's :class:`~vocalbaby_assets.resources.ModelRegistry`, as the
     ``bento_model`` asset does. Returns the model tag.
     """
@@ -41,7 +46,10 @@ def register_model(
     from vocalbaby_assets.resources import ModelRegistry
 
     manifest = dataset.read(data_dir)
-    table = features.extract_files(dict(zip(manifest.clip_id, manifest.uri, strict=True)))
+    table = features.extract_files(
+        dict(zip(manifest.clip_id, manifest.uri, strict=True)),
+        feature_set=feature_set or features.DEFAULT_FEATURE_SET,
+    )
     if table.failures:
         raise features.FeatureError(table.failures)
     labels = manifest.set_index("clip_id").loc[table.features.index, "label"]
