@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from vocalbaby import features, storage
-from vocalbaby.features import feature_names
+from vocalbaby.features import DEFAULT_FEATURE_SET, feature_names
 from vocalbaby.labels import CLASSES
 from vocalbaby.report import render
 
@@ -225,7 +225,10 @@ def _numeric(frame: pd.DataFrame, columns: list[str], name: str) -> pd.DataFrame
     """The feature columns as floats, infinities as NaN; fails naming missing columns."""
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"{name} lacks {len(missing)} feature column(s): {missing[:5]}")
+        raise ValueError(
+            f"{name} lacks {len(missing)} feature column(s): {missing[:5]}; drift compares the "
+            f"{DEFAULT_FEATURE_SET} features (models of another feature set are not monitored)"
+        )
     values = frame[columns].astype("float64").replace([np.inf, -np.inf], np.nan)
     return values.reset_index(drop=True)
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.drift.helpers import write_log, write_silent_rows
-from vocalbaby import drift
+from vocalbaby import drift, features
 from vocalbaby.features import feature_names
 
 
@@ -64,6 +64,13 @@ def test_features_are_required_and_labels_optional(reference: pd.DataFrame) -> N
         drift.compare(reference, reference.drop(columns=feature_names()[0]), report=False)
     unlabelled = drift.compare(reference, reference.drop(columns="label"), report=False)
     assert unlabelled.label_score is None and unlabelled.label_drift is None
+
+
+def test_a_compare_2016_reference_is_refused_saying_why(reference: pd.DataFrame) -> None:
+    names = features.feature_names("ComParE_2016")
+    other = pd.DataFrame(np.zeros((len(reference), len(names))), columns=names)
+    with pytest.raises(ValueError, match=r"lacks 88 feature column.*eGeMAPSv02 .*not monitored"):
+        drift.compare(other.assign(label=reference["label"].to_numpy()), reference, report=False)
 
 
 def test_an_empty_day_missing_values_and_few_labels_get_reasons(
