@@ -40,13 +40,19 @@ class LinearClassifier:
     ) -> LinearClassifier:
         """MinMaxScaler + ``LinearSVC(C=c)`` on imputed, balanced rows (no missing values).
 
-        LinearSVC's convergence warnings at large C are the baseline recipe's and are silenced.
+        Rows of a single class (a cross-validation fold can hold one) give the model that
+        always predicts it. LinearSVC's convergence warnings at large C are the baseline
+        recipe's and are silenced.
         """
         from sklearn.exceptions import ConvergenceWarning  # training only: not in the Bento
         from sklearn.preprocessing import MinMaxScaler
         from sklearn.svm import LinearSVC
 
         scaler = MinMaxScaler().fit(features)
+        seen = pd.unique(np.asarray(labels))
+        if len(seen) == 1:
+            no_weights = np.zeros((1, features.shape[1]))
+            return cls([str(seen[0])], scaler.scale_, scaler.min_, no_weights, np.zeros(1), c)
         svm = LinearSVC(C=c, random_state=seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)

@@ -57,6 +57,18 @@ def test_a_linear_bundle_round_trips_through_json_and_gives_untrained_classes_ze
     assert share.sum() == pytest.approx(1.0) and set(share.index) == set(x.columns)
 
 
+def test_a_fold_of_one_class_gives_the_model_that_predicts_it() -> None:
+    x, _ = _blobs(["junk"])
+    bundle = training.train(x, pd.Series("junk", index=x.index), {"C": 0.1}, family="linear_svm")
+    assert bundle.linear.classes == ["junk"]
+    assert (bundle.predict(x) == "junk").all()
+    x2, y2 = _blobs(["crying", "junk"], n=12)
+    corpora = pd.Series(np.where(y2 == "junk", "only-junk", "mixed"))  # holding out a corpus
+    corpora[: len(y2) // 4] = "only-crying"  # leaves one class in some training folds
+    c, score = training.choose_c(x2, y2, corpora, folds=3)
+    assert c in baselines.COMPARE_C_GRID and 0 <= score <= 1
+
+
 def test_temperature_never_changes_the_linear_bundles_class() -> None:
     x, y = _blobs(list(CLASSES))
     bundle = training.train(x, y, {"C": 0.1}, family="linear_svm")
